@@ -1,0 +1,208 @@
+"""In-memory training data and the fast batch path.
+
+Batches are slices of tensors that already hold the whole data set (moved to the device once
+when it fits there), never per-sample ``Dataset.__getitem__`` calls plus a collate function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+
+Inputs = torch.Tensor | Mapping[str, torch.Tensor]
+
+#: Share of the device's free memory the training data may take before batches are
+#: copied from (pinned) host memory one at a time instead.
+DEVICE_MEMORY_SHARE = 0.5
+
+
+def _index(inputs: Inputs, index: torch.Tensor | slice) -> Inputs:
+    if isinstance(inputs, Mapping):
+        return {name: tensor[index] for name, tensor in inputs.items()}
+    return inputs[index]
+
+
+def _map(inputs: Inputs, function: Callable[[torch.Tensor], torch.Tensor]) -> Inputs:
+    if isinstance(inputs, Mapping):
+        return {name: function(tensor) for name, tensor in inputs.items()}
+    return function(inputs)
+
+
+def _n_bytes(inputs: Inputs) -> int:
+    tensors = inputs.values() if isinstance(inputs, Mapping) else [inputs]
+    return sum(tensor.element_size() * tensor.nelement() for tensor in tensors)
+
+
+class ArrayData(torch.utils.data.Dataset):
+    """Whole-data-set tensors: inputs, encoded targets and per-sample weights.
+
+    ``inputs`` is a tensor, or a dict of tensors passed to the module as keyword arguments
+    (e.g. padded sequences and their lengths). All share the first dimension.
+    """
+
+    def __init__(
+        self,
+        inputs: Inputs,
+        targets: torch.Tensor | None = None,
+        sample_weight: torch.Tensor | None = None,
+    ) -> None:
+        self.inputs = inputs
+        self.targets = targets
+        self.sample_weight = sample_weight
+
+    def __len__(self) -> int:
+        first = (
+            next(iter(self.inputs.values())) if isinstance(self.inputs, Mapping) else self.inputs
+        )
+        return len(first)
+
+    def __getitem__(self, index):
+        # Only for compatibility with generic torch code; sknets batches with TensorBatches.
+        target = None if self.targets is None else self.targets[index]
+        return _index(self.inputs, index), target
+
+    def subset(self, indices: np.ndarray) -> ArrayData:
+        """Return the rows at ``indices`` as a new :class:`ArrayData`."""
+        index = torch.as_tensor(indices, dtype=torch.long)
+        return ArrayData(
+            _index(self.inputs, index),
+            None if self.targets is None else self.targets[index],
+            None if self.sample_weight is None else self.sample_weight[index],
+        )
+
+
+def split_target(target):
+    """Return ``(targets, sample_weight or None)`` from a batch's target part."""
+    if isinstance(target, tuple):
+        return target
+    return target, None
+
+
+def fits_on_device(n_bytes: int, device: torch.device) -> bool:
+    """Whether data of ``n_bytes`` should live on ``device`` for the whole fit."""
+    if device.type != "cuda":
+        return True
+    free_bytes, _ = torch.cuda.mem_get_info(device)
+    return n_bytes <= DEVICE_MEMORY_SHARE * free_bytes
+
+
+class TensorBatches:
+    """Re-iterable mini-batches over an :class:`ArrayData`, as tensor slices.
+
+    Parameters
+    ----------
+    data : ArrayData
+        The whole data set.
+    batch_size : int
+        Rows per batch. A final batch of one row is merged into the previous one, since a
+        single-row batch breaks batch normalisation and carries a noisy gradient.
+    shuffle : bool
+        Draw a new permutation at every pass (training); keep the order otherwise.
+    device : torch.device
+        Where batches are delivered. The data moves there once if it fits; otherwise it is
+        pinned in host memory and each batch is copied asynchronously.
+    generator : torch.Generator, optional
+        Source of the permutations, so a seeded fit shuffles reproducibly.
+    batch_transform : callable, optional
+        ``batch_transform(inputs, generator) -> inputs`` applied to each batch (training
+        augmentation).
+    """
+
+    def __init__(
+        self,
+        data: ArrayData,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        device: torch.device,
+        generator: torch.Generator | None = None,
+        batch_transform: Callable | None = None,
+    ) -> None:
+        self.n_samples = len(data)
+        self.batch_size = max(1, min(batch_size, self.n_samples))
+        self.shuffle = shuffle
+        self.device = device
+        self.generator = generator
+        self.batch_transform = batch_transform
+        self.on_device = fits_on_device(_n_bytes(data.inputs), device)
+        self.inputs = self._place(data.inputs)
+        self.targets = None if data.targets is None else self._place(data.targets)
+        self.sample_weight = None if data.sample_weight is None else self._place(data.sample_weight)
+
+    def _place(self, inputs: Inputs) -> Inputs:
+        if self.on_device:
+            return _map(inputs, lambda tensor: tensor.to(self.device))
+        return _map(inputs, lambda tensor: tensor.pin_memory())
+
+    def _deliver(self, inputs: Inputs) -> Inputs:
+        if self.on_device:
+            return inputs
+        return _map(inputs, lambda tensor: tensor.to(self.device, non_blocking=True))
+
+    def batch_bounds(self) -> list[tuple[int, int]]:
+        """Start and stop row of each batch."""
+        starts = list(range(0, self.n_samples, self.batch_size))
+        bounds = [(start, min(start + self.batch_size, self.n_samples)) for start in starts]
+        if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+            bounds[-2:] = [(bounds[-2][0], self.n_samples)]
+        return bounds
+
+    def __len__(self) -> int:
+        return len(self.batch_bounds())
+
+    def __iter__(self) -> Iterator[tuple]:
+        order = None
+        if self.shuffle:
+            order = torch.randperm(self.n_samples, generator=self.generator)
+            if self.on_device:
+                order = order.to(self.device)
+        for start, stop in self.batch_bounds():
+            index = slice(start, stop) if order is None else order[start:stop]
+            inputs = self._deliver(_index(self.inputs, index))
+            if self.batch_transform is not None:
+                inputs = self.batch_transform(inputs, self.generator)
+            if self.targets is None:
+                yield inputs, None
+                continue
+            targets = self._deliver(self.targets[index])
+            if self.sample_weight is None:
+                yield inputs, targets
+            else:
+                yield inputs, (targets, self._deliver(self.sample_weight[index]))
+
+
+class HoldoutSplit:
+    """skorch ``train_split``: hold out a stratified validation fraction of the rows.
+
+    Stratifies when every class has at least two rows and the validation part can hold one
+    row of each class; otherwise it falls back to a plain shuffled split.
+    """
+
+    def __init__(self, fraction: float, random_state: int) -> None:
+        self.fraction = fraction
+        self.random_state = random_state
+
+    def __call__(self, dataset: ArrayData, y=None, **fit_params):
+        n_samples = len(dataset)
+        n_valid = int(np.ceil(self.fraction * n_samples))
+        if n_valid < 1 or n_valid >= n_samples:
+            raise ValueError(
+                f"validation_fraction={self.fraction} leaves {n_samples - n_valid} training and "
+                f"{n_valid} validation rows out of {n_samples}; both need at least one"
+            )
+        targets = dataset.targets.numpy()
+        counts = np.bincount(targets)
+        counts = counts[counts > 0]
+        stratify = None
+        if counts.min() >= 2 and n_valid >= len(counts) and n_samples - n_valid >= len(counts):
+            stratify = targets
+        train_rows, valid_rows = train_test_split(
+            np.arange(n_samples),
+            test_size=n_valid,
+            stratify=stratify,
+            random_state=self.random_state,
+        )
+        return dataset.subset(np.sort(train_rows)), dataset.subset(np.sort(valid_rows))

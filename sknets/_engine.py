@@ -1,0 +1,148 @@
+"""The private skorch engine behind every sknets estimator.
+
+The public estimators wrap this net (as ``net_``); it only overrides skorch's documented hooks:
+``get_iterator`` (the fast tensor batch path), ``get_loss`` (per-sample weights) and ``infer``
+(optional mixed precision).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+
+from ._data import ArrayData, TensorBatches, split_target
+
+
+class ValidAccuracy(Callback):
+    """Record ``valid_accuracy`` per epoch from the validation batches' logits.
+
+    Counts on the device during the epoch and reads the total once at its end, so it adds no
+    extra prediction pass and no per-batch synchronisation.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.correct_ = None
+        self.seen_ = 0
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        targets, _ = split_target(batch[1])
+        correct = (y_pred.argmax(dim=1) == targets).sum()
+        self.correct_ = correct if self.correct_ is None else self.correct_ + correct
+        self.seen_ += len(targets)
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.seen_:
+            net.history.record("valid_accuracy", self.correct_.item() / self.seen_)
+
+
+class EngineNet(NeuralNet):
+    """skorch ``NeuralNet`` with the sknets batch path, weighted loss and autocast.
+
+    Parameters beyond skorch's
+    --------------------------
+    mixed_precision : bool
+        Run the forward pass under ``torch.autocast`` with bfloat16.
+    batch_transform : callable or None
+        Applied to training batches only (augmentation).
+    shuffle_seed : int
+        Seeds the order of training batches (and augmentation) of the next ``fit_loop``.
+    """
+
+    def __init__(
+        self,
+        *args,
+        mixed_precision: bool = False,
+        batch_transform=None,
+        shuffle_seed: int = 0,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.mixed_precision = mixed_precision
+        self.batch_transform = batch_transform
+        self.shuffle_seed = shuffle_seed
+
+    @property
+    def _default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("valid_accuracy", ValidAccuracy()),
+            ("print_log", PrintLog()),
+        ]
+
+    def get_iterator(self, dataset, training=False):
+        if not isinstance(dataset, ArrayData):
+            return super().get_iterator(dataset, training=training)
+        return TensorBatches(
+            dataset,
+            self.batch_size,
+            shuffle=training,
+            device=torch.device(self.device),
+            generator=torch.Generator().manual_seed(self.shuffle_seed) if training else None,
+            batch_transform=self.batch_transform if training else None,
+        )
+
+    def infer(self, x, **fit_params):
+        device_type = torch.device(self.device).type
+        if not self.mixed_precision:
+            return super().infer(x, **fit_params)
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            return super().infer(x, **fit_params).float()
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        targets, sample_weight = split_target(y_true)
+        per_sample_loss = self.criterion_(y_pred, targets)
+        if sample_weight is None:
+            return per_sample_loss.mean()
+        return (per_sample_loss * sample_weight).sum() / sample_weight.sum().clamp_min(1e-12)
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Turn the ``device`` parameter into a usable :class:`torch.device`.
+
+    ``"auto"`` picks CUDA when available, then CPU. An unknown name or an unavailable
+    accelerator raises a ``ValueError`` naming the value.
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
+        ) from error
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }.get(resolved.type, True)
+    if not available:
+        raise ValueError(
+            f"device={device!r} but {resolved.type} is not available on this machine; "
+            "use device='auto' to fall back to the CPU"
+        )
+    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} but only {torch.cuda.device_count()} CUDA device(s) exist"
+        )
+    return resolved
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: torch.device):
+    """Seed torch's global generators inside the block and restore them after it.
+
+    A seeded fit is reproducible without changing the random state the user's own code sees.
+    """
+    cuda_devices = []
+    if device.type == "cuda":
+        cuda_devices = [torch.cuda.current_device() if device.index is None else device.index]
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed)
+        yield

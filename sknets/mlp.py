@@ -1,0 +1,163 @@
+"""``MLPClassifier``: a multi-layer perceptron with the sklearn interface."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import torch
+
+from ._sklearn_compat import Interval, StrOptions
+from .base import NeuralNetClassifierBase
+from .modules import ACTIVATIONS, MLP
+
+
+class MLPClassifier(NeuralNetClassifierBase):
+    """Multi-layer perceptron classifier trained with PyTorch.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Width of each hidden layer. ``()`` gives a single linear layer with a softmax: a
+        perceptron / multinomial logistic regression.
+    activation : {"relu", "tanh", "sigmoid", "leaky_relu", "gelu", "elu"}, default="relu"
+        Activation after each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer (training only).
+    batch_norm : bool, default=False
+        Batch normalisation of each hidden layer.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
+        ``"sgd"`` uses Nesterov momentum 0.9, as sklearn's ``solver="sgd"`` does.
+    lr : float, default=1e-3
+        Learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    batch_size : int, default=128
+        Rows per mini-batch (capped at the number of rows).
+    max_epochs : int, default=100
+        Passes over the training data (``fit`` may stop earlier with ``early_stopping``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when the validation loss has not
+        improved for ``patience`` epochs, and restore the weights of the best epoch.
+    validation_fraction : float or None, default=None
+        Share of the training rows held out (stratified) to compute ``valid_loss`` and
+        ``valid_accuracy`` each epoch. None means 0.1 when ``early_stopping`` is on and no
+        hold-out otherwise.
+    patience : int, default=10
+        Epochs without improvement before early stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss (as in sklearn).
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ``"mps"``.
+    mixed_precision : bool, default=False
+        Run the forward pass in bfloat16 autocast (useful on recent GPUs).
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling, dropout and the validation split. The same integer
+        gives identical predictions on the CPU.
+    verbose : int, default=0
+        0 is silent, 1 prints a table row per epoch, 2 adds a progress bar per epoch.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks, for power users.
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the previous weights instead of starting anew.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+    history_ : pandas.DataFrame
+        One row per epoch (index ``epoch``): ``train_loss``, ``duration`` and, with a
+        validation hold-out, ``valid_loss`` and ``valid_accuracy``.
+    best_epoch_ : int
+        Epoch with the lowest validation loss (the weights kept under early stopping); the
+        last epoch when there is no validation data.
+    n_epochs_ : int
+        Epochs trained in total.
+    module_ : torch.nn.Module
+        The trained network (:class:`sknets.modules.MLP`).
+    net_ : skorch.NeuralNet
+        The skorch net that trained it.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sknets import MLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = MLPClassifier(max_epochs=5, random_state=0).fit(X / 16, y)
+    >>> clf.predict(X[:3] / 16).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        **NeuralNetClassifierBase._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation: str = "relu",
+        *,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        optimizer="adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 128,
+        max_epochs: int = 100,
+        early_stopping: bool = False,
+        validation_fraction: float | None = None,
+        patience: int = 10,
+        class_weight=None,
+        device: str | torch.device = "auto",
+        mixed_precision: bool = False,
+        random_state=None,
+        verbose: int = 0,
+        callbacks: list | None = None,
+        warm_start: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.class_weight = class_weight
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+
+    def _build_module(self, n_classes: int) -> MLP:
+        hidden_layer_sizes = self.hidden_layer_sizes
+        if isinstance(hidden_layer_sizes, Integral):
+            hidden_layer_sizes = (hidden_layer_sizes,)
+        hidden_layer_sizes = tuple(hidden_layer_sizes)
+        if not all(isinstance(width, Integral) and width >= 1 for width in hidden_layer_sizes):
+            raise ValueError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r} must hold positive integers, "
+                "e.g. (100,) or (256, 128); () gives a perceptron"
+            )
+        return MLP(
+            self.n_features_in_,
+            n_classes,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=self.activation,
+            dropout=self.dropout,
+            batch_norm=self.batch_norm,
+        )
