@@ -100,6 +100,29 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         """Callable applied to training batches (augmentation), or None."""
         return None
 
+    def suggest_params(self, trial) -> dict:
+        """Sample sknets' default search space for this estimator from an Optuna trial.
+
+        The base covers the training parameters; each estimator adds its architecture. Used by
+        :class:`sknets.tuning.OptunaSearchCV` with ``param_distributions="auto"``.
+
+        Parameters
+        ----------
+        trial : optuna.trial.Trial
+            The trial to draw from (define-by-run: structured values such as layer tuples are
+            built from scalar suggestions, so any Optuna storage can hold them).
+
+        Returns
+        -------
+        params : dict
+            Keyword arguments for :meth:`set_params`.
+        """
+        return {
+            "lr": trial.suggest_float("lr", 1e-4, 3e-2, log=True),
+            "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256]),
+            "weight_decay": trial.suggest_float("weight_decay", 1e-7, 1e-2, log=True),
+        }
+
     # ----------------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -143,6 +143,20 @@ class MLPClassifier(NeuralNetClassifierBase):
         self.callbacks = callbacks
         self.warm_start = warm_start
 
+    def suggest_params(self, trial) -> dict:
+        """Sample the default MLP search space: depth 1-3, width 32-512, dropout, training.
+
+        See :meth:`NeuralNetClassifierBase.suggest_params`.
+        """
+        n_layers = trial.suggest_int("n_layers", 1, 3)
+        width = trial.suggest_int("width", 32, 512, log=True)
+        return {
+            **super().suggest_params(trial),
+            "hidden_layer_sizes": (width,) * n_layers,
+            "activation": trial.suggest_categorical("activation", ["relu", "gelu", "tanh"]),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+        }
+
     def _build_module(self, n_classes: int) -> MLP:
         hidden_layer_sizes = self.hidden_layer_sizes
         if isinstance(hidden_layer_sizes, Integral):

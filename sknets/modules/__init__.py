@@ -3,5 +3,6 @@
 from ._layers import ACTIVATIONS
 from .cnn import CNN
 from .mlp import MLP
+from .rnn import CELLS, RNN, SUMMARIES
 
-__all__ = ["ACTIVATIONS", "CNN", "MLP"]
+__all__ = ["ACTIVATIONS", "CELLS", "CNN", "MLP", "RNN", "SUMMARIES"]

@@ -1,0 +1,49 @@
+"""Interleaved timing shared by the benchmark scripts.
+
+Each repeat runs every contender once, in a rotating order, so drift in the machine's speed
+(other processes, thermal state) hits all of them alike; medians are then compared.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+
+def machine_description() -> str:
+    """One line naming the machine the figures come from."""
+    return (
+        f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"Python {platform.python_version()}, torch {torch.__version__}"
+    )
+
+
+def interleaved_medians(
+    contenders: dict[str, Callable[[], None]], repeats: int, warmup: int = 1
+) -> dict[str, float]:
+    """Median wall time in seconds of each contender over ``repeats`` interleaved rounds."""
+    names = list(contenders)
+    for _ in range(warmup):
+        for name in names:
+            contenders[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_index in range(repeats):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            contenders[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def print_table(title: str, medians: dict[str, float], reference: str) -> None:
+    """Print medians and their ratio to ``reference`` as a Markdown table."""
+    print(f"\n### {title}\n")
+    print(f"| contender | median seconds | ratio to {reference} |")
+    print("|---|---:|---:|")
+    for name, seconds in medians.items():
+        print(f"| {name} | {seconds:.3f} | {seconds / medians[reference]:.2f}x |")
