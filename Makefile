@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_CPU := torch==2.13.0
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench docs docs-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ test: venv lint
 
 bench: venv
 	$(BIN)/python benchmarks/bench_mlp.py
+
+$(VENV)/.installed-docs: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev,docs]"
+	touch $@
+
+# HTML docs with the executed example gallery; warnings are errors.
+docs: $(VENV)/.installed-docs
+	$(BIN)/python -m sphinx -W --keep-going -n -b html docs docs/_build/html
+
+# Serve the built site on loopback and check it in headless Chromium (screenshots in docs/_build/screenshots).
+docs-check: docs
+	$(BIN)/python docs/check_site.py docs/_build/html
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

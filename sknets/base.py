@@ -100,6 +100,10 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         """Callable applied to training batches (augmentation), or None."""
         return None
 
+    def _engine_callbacks(self) -> list:
+        """Extra ``(name, skorch callback)`` pairs this estimator needs, e.g. gradient clipping."""
+        return []
+
     def suggest_params(self, trial) -> dict:
         """Sample sknets' default search space for this estimator from an Optuna trial.
 
@@ -259,6 +263,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         device = resolve_device(self.device)
         optimizer_class, optimizer_options = self._optimizer_and_options()
         callbacks = [copy.deepcopy(callback) for callback in self.callbacks or []]
+        callbacks += self._engine_callbacks()
         if self.early_stopping:
             early_stopping = EarlyStopping(
                 monitor="valid_loss",
