@@ -234,15 +234,11 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         weights = np.ones(n_samples)
         if sample_weight is not None:
             weights = _check_sample_weight(
-                sample_weight, np.empty((n_samples, 0)), dtype=np.float64
+                sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
             )
-            if np.any(weights < 0):
-                raise ValueError("sample_weight contains negative values; weights must be >= 0")
         if self.class_weight is not None:
             per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
             weights = weights * per_class[targets]
-        if weights.sum() <= 0:
-            raise ValueError("sample_weight sums to 0; at least one sample needs a positive weight")
         return torch.from_numpy(weights.astype(np.float32))
 
     def _optimizer_and_options(self) -> tuple[type, dict]:

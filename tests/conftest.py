@@ -1,8 +1,15 @@
 """Shared fixtures: every test starts from the same random state."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
+
+# pytest-xdist runs one worker per core: one torch thread each avoids oversubscribing the
+# cores, which makes OpenMP threads spin against each other and slows tests many times over.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

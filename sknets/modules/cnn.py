@@ -20,7 +20,11 @@ _POOL = {
     ("avg", 2): nn.AvgPool2d,
 }
 _GLOBAL_POOL = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d}
-_POOLINGS = ("max", "avg", None)
+
+#: Names users pass as ``pooling=`` (``None`` means no pooling), from the layer table above.
+POOLINGS: tuple[str, ...] = tuple(dict.fromkeys(name for name, _ in _POOL))
+#: Names users pass as ``padding=`` (an int >= 0 is also allowed).
+PADDINGS: tuple[str, ...] = ("same", "valid")
 
 
 def _is_positive_int(value: object) -> bool:
@@ -43,8 +47,9 @@ def _per_block(name: str, value: int | Sequence[int], n_blocks: int) -> list[int
 
 def _check_padding(padding: str | int) -> None:
     valid_int = isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0
-    if padding not in ("same", "valid") and not valid_int:
-        raise ValueError(f"padding={padding!r} is not valid; use 'same', 'valid' or an int >= 0")
+    if padding not in PADDINGS and not valid_int:
+        allowed = ", ".join(repr(name) for name in PADDINGS)
+        raise ValueError(f"padding={padding!r} is not valid; use {allowed} or an int >= 0")
 
 
 def _conv_layers(
@@ -164,8 +169,9 @@ class CNN(nn.Module):
         kernel_sizes = _per_block("kernel_size", kernel_size, len(channels))
         strides = _per_block("stride", stride, len(channels))
         _check_padding(padding)
-        if pooling not in _POOLINGS:
-            raise ValueError(f"pooling={pooling!r} is not valid; use 'max', 'avg' or None")
+        if pooling is not None and pooling not in POOLINGS:
+            allowed = ", ".join(repr(name) for name in POOLINGS)
+            raise ValueError(f"pooling={pooling!r} is not valid; use {allowed} or None")
         if not _is_positive_int(pool_size):
             raise ValueError(f"pool_size={pool_size!r} is not valid; use a positive int")
 

@@ -1,0 +1,527 @@
+"""``OptunaSearchCV``: hyperparameter search with Optuna, pruned epoch by epoch inside CV."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+import warnings
+from copy import deepcopy
+from numbers import Integral, Real
+
+import numpy as np
+import optuna
+from joblib import effective_n_jobs
+from optuna.pruners import BasePruner, MedianPruner
+from optuna.samplers import BaseSampler, TPESampler
+from optuna.storages import BaseStorage
+from optuna.study import StudyDirection
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.exceptions import FitFailedWarning
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state, get_tags, indexable
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
+from . import plots
+from .objective import BEST_EPOCH, FAIL_REASON, EpochwiseCV
+from .results import build_cv_results
+from .spaces import SearchSpace, final_step
+from .storage import HEARTBEAT_INTERVAL, is_shareable, resolve_storage
+from .workers import (
+    FINISHED,
+    TrialProgress,
+    optuna_verbosity,
+    run_in_processes,
+    run_share,
+    worker_samplers,
+)
+
+#: The default pruner: stop a trial whose score is below the median of earlier trials at the
+#: same epoch, once 5 trials have completed and from epoch 3 on (first epochs are noisy).
+DEFAULT_PRUNER_STARTUP_TRIALS = 5
+DEFAULT_PRUNER_WARMUP_EPOCHS = 2
+
+
+def _best_estimator_has(attribute: str):
+    def check(search) -> bool:
+        if not search.refit:
+            raise AttributeError(
+                f"{type(search).__name__} was created with refit=False, so it has no "
+                f"best_estimator_ and no {attribute}(); train one with "
+                "clone(search.estimator).set_params(**search.best_params_)"
+            )
+        if hasattr(search, "best_estimator_"):
+            return hasattr(search.best_estimator_, attribute)
+        return hasattr(search.estimator, attribute)
+
+    return check
+
+
+def _resolve_scoring(estimator, scoring, refit) -> tuple[dict, str, bool]:
+    """Scorers by metric name, the metric the study optimises, and whether there are several."""
+    if scoring is None or isinstance(scoring, str) or callable(scoring):
+        if isinstance(refit, str) and refit != scoring:
+            raise ValueError(
+                f"refit={refit!r} names a metric, but scoring={scoring!r} is a single metric; "
+                "use refit=True or False, or pass scoring as a list or dict of metrics"
+            )
+        return {"score": check_scoring(estimator, scoring)}, "score", False
+    if isinstance(scoring, dict):
+        specs = dict(scoring)
+    else:
+        names = list(scoring)
+        if len(set(names)) != len(names) or not all(isinstance(name, str) for name in names):
+            raise ValueError(
+                f"scoring={scoring!r} must list distinct metric names (strings), e.g. "
+                "['accuracy', 'neg_log_loss']"
+            )
+        specs = {name: name for name in names}
+    if not specs:
+        raise ValueError(f"scoring={scoring!r} is empty; name at least one metric")
+    scorers = {name: check_scoring(estimator, spec) for name, spec in specs.items()}
+    if refit is True:
+        raise ValueError(
+            f"refit=True is ambiguous with several metrics {list(scorers)}; pass refit='<metric>' "
+            "naming the one to optimise and refit on, or refit=False"
+        )
+    if refit is False:
+        return scorers, next(iter(scorers)), True
+    if refit not in scorers:
+        raise ValueError(f"refit={refit!r} is not one of the scoring metrics {list(scorers)}")
+    return scorers, refit, True
+
+
+class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
+    """Hyperparameter search with Optuna, pruning trials epoch by epoch inside cross-validation.
+
+    Each trial draws parameters, then trains one copy of the final estimator per fold, all
+    folds advancing one epoch at a time (``partial_fit``). After every epoch the mean
+    validation score is reported to Optuna and the pruner may stop the trial. A trial scores
+    its best epoch; the refit trains the best trial's parameters for that many epochs on all
+    the data. For a Pipeline the transformers are fitted once per fold and trial.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        A sknets estimator, or a Pipeline ending with one (any estimator whose
+        ``partial_fit(X, y, classes=…)`` trains one epoch and that has ``max_epochs``).
+    param_distributions : "auto", dict or callable, default="auto"
+        ``"auto"`` uses the final estimator's own default space (``suggest_params``), its
+        parameter names prefixed ``"<step>__"`` inside a Pipeline, in the study too. A dict
+        maps parameter names (``"<step>__<name>"`` for a Pipeline) to Optuna distributions.
+        A callable ``f(trial) -> dict`` of ``set_params`` arguments samples define-by-run.
+    n_trials : int or None, default=10
+        Trials run by this fit (shared among the ``n_jobs`` workers). ``None`` runs until
+        ``timeout``.
+    timeout : float or None, default=None
+        Seconds after which no trial starts and running trials stop at the end of their epoch
+        (they keep the score of the epochs they reached).
+    scoring : str, callable, list, dict or None, default=None
+        Metric(s) as in scikit-learn; None is the estimator's ``score`` (accuracy).
+    refit : bool or str, default=True
+        Retrain the best parameters on all the data (``best_estimator_``). With several
+        metrics, the name of the one that is optimised, pruned on and refit on; or False (then
+        the first metric is optimised and there is no ``best_estimator_``).
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn; None is 5-fold stratified.
+    sampler : optuna.samplers.BaseSampler, default=None
+        None is ``TPESampler(seed=random_state)``.
+    pruner : optuna.pruners.BasePruner, default=None
+        None is ``MedianPruner(n_startup_trials=5, n_warmup_steps=2)`` (trials can be stopped
+        from epoch 2 on, once 5 trials have completed). ``NopPruner()`` turns pruning off.
+    storage : None, str, path or optuna storage, default=None
+        None keeps the study in memory. A file path keeps it in an Optuna journal file,
+        shared by processes on one machine; a database URL (``postgresql://…``,
+        ``sqlite:///…``) is shared by machines. Trials whose worker died are run again.
+    study_name : str or None, default=None
+        Join (or create) this study in ``storage``; its earlier trials take part in the
+        choice of the best. None creates a fresh study per fit.
+    n_jobs : int or None, default=None
+        Worker processes (not threads) running trials in parallel; -1 uses every core.
+        With ``storage=None`` they share a temporary journal file.
+    error_score : "raise" or float, default=np.nan
+        ``"raise"`` stops the search on the first error of a fit and raises it. A number
+        records the trial as failed (state FAIL, reason in its ``fail_reason`` user attribute
+        and in ``cv_results_``) with that score, and goes on. If every trial fails, ``fit``
+        raises a ValueError with the reasons.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default sampler (each worker gets its own seed).
+    verbose : int, default=0
+        1 shows a progress bar over trials (complete, pruned, failed, best so far); 2 adds
+        Optuna's line per trial.
+
+    Attributes
+    ----------
+    best_estimator_ : estimator
+        The best parameters trained on all data for ``best_epoch_`` epochs (``refit`` only).
+    best_params_ : dict
+        ``set_params`` arguments of the best trial.
+    best_score_ : float
+        Its mean cross-validated score at its best epoch.
+    best_epoch_ : int
+        The epoch at which the best trial scored best.
+    best_index_ : int
+        Its row in ``cv_results_``.
+    best_trial_ : optuna.trial.FrozenTrial
+        The best trial itself.
+    cv_results_ : dict of arrays
+        One entry per finished trial, in scikit-learn's format (``params``,
+        ``param_<name>``, ``split<k>_test_<metric>``, ``mean_test_<metric>``,
+        ``std_test_<metric>``, ``rank_test_<metric>``, ``mean_fit_time``…) plus
+        ``trial_number``, ``state``, ``n_epochs``, ``best_epoch`` and ``fail_reason``. Scores
+        are those of each trial's best epoch. Pruned and failed trials rank after every
+        complete one.
+    study_ : optuna.Study
+        The study (its trials, intermediate values per epoch, user attributes).
+    n_trials_ : int
+        Number of finished trials in the study.
+    n_splits_ : int
+        Number of cross-validation folds.
+    scorer_ : scorer or dict of scorers
+        The scorer(s) used.
+    multimetric_ : bool
+        Whether several metrics were scored.
+    refit_time_ : float
+        Seconds spent refitting the best parameters.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sknets import MLPClassifier
+    >>> from sknets.tuning import OptunaSearchCV
+    >>> X, y = load_digits(return_X_y=True)
+    >>> pipeline = make_pipeline(StandardScaler(), MLPClassifier((32,), max_epochs=3))
+    >>> search = OptunaSearchCV(pipeline, "auto", n_trials=2, cv=2, random_state=0)
+    >>> search.fit(X[:300], y[:300]).best_params_["mlpclassifier__lr"] > 0
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit"])],
+        "param_distributions": [StrOptions({"auto"}), dict, callable],
+        "n_trials": [Interval(Integral, 1, None, closed="left"), None],
+        "timeout": [Interval(Real, 0, None, closed="neither"), None],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, list, tuple, set, dict, None],
+        "refit": ["boolean", str],
+        "cv": ["cv_object"],
+        "sampler": [BaseSampler, None],
+        "pruner": [BasePruner, None],
+        "storage": [str, os.PathLike, BaseStorage, None],
+        "study_name": [str, None],
+        "n_jobs": [Integral, None],
+        "error_score": [StrOptions({"raise"}), Real],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_distributions="auto",
+        *,
+        n_trials: int | None = 10,
+        timeout: float | None = None,
+        scoring=None,
+        refit: bool | str = True,
+        cv=None,
+        sampler: BaseSampler | None = None,
+        pruner: BasePruner | None = None,
+        storage=None,
+        study_name: str | None = None,
+        n_jobs: int | None = None,
+        error_score=np.nan,
+        random_state=None,
+        verbose: int = 0,
+    ) -> None:
+        self.estimator = estimator
+        self.param_distributions = param_distributions
+        self.n_trials = n_trials
+        self.timeout = timeout
+        self.scoring = scoring
+        self.refit = refit
+        self.cv = cv
+        self.sampler = sampler
+        self.pruner = pruner
+        self.storage = storage
+        self.study_name = study_name
+        self.n_jobs = n_jobs
+        self.error_score = error_score
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = deepcopy(inner.classifier_tags)
+        tags.input_tags = deepcopy(inner.input_tags)
+        return tags
+
+    # ------------------------------------------------------------------------ checks
+    def _check_estimator(self) -> None:
+        final, _ = final_step(self.estimator)
+        if not hasattr(final, "partial_fit") or "max_epochs" not in final.get_params():
+            raise ValueError(
+                f"OptunaSearchCV trains epoch by epoch, so it needs an estimator (or a Pipeline "
+                f"ending in one) with partial_fit and a max_epochs parameter, such as "
+                f"sknets.MLPClassifier; got {type(final).__name__}"
+            )
+
+    def _sampler(self, seed) -> BaseSampler:
+        if self.sampler is not None:
+            return deepcopy(self.sampler)
+        return TPESampler(seed=None if seed is None else int(seed))
+
+    def _pruner(self) -> BasePruner:
+        if self.pruner is not None:
+            return deepcopy(self.pruner)
+        return MedianPruner(
+            n_startup_trials=DEFAULT_PRUNER_STARTUP_TRIALS,
+            n_warmup_steps=DEFAULT_PRUNER_WARMUP_EPOCHS,
+        )
+
+    # ----------------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, groups=None):
+        """Run the trials, then refit the best parameters on all of ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training inputs, in the layout the estimator accepts.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for group-aware ``cv`` splitters.
+
+        Returns
+        -------
+        self : OptunaSearchCV
+            The fitted search.
+        """
+        if self.n_trials is None and self.timeout is None:
+            raise ValueError(
+                "n_trials=None and timeout=None would never stop; set n_trials, timeout or both"
+            )
+        self._check_estimator()
+        space = SearchSpace(self.estimator, self.param_distributions)
+        X, y = indexable(X, y)
+        y = np.asarray(y)
+        check_classification_targets(y)
+        cv = check_cv(self.cv, y, classifier=True)
+        splits = list(cv.split(X, y, groups))
+        self.n_splits_ = len(splits)
+        scorers, objective_metric, self.multimetric_ = _resolve_scoring(
+            self.estimator, self.scoring, self.refit
+        )
+        self.scorer_ = scorers if self.multimetric_ else scorers["score"]
+        start = time.time()
+        objective = EpochwiseCV(
+            self.estimator,
+            space,
+            X,
+            y,
+            splits=splits,
+            scorers=scorers,
+            objective_metric=objective_metric,
+            error_score=self.error_score,
+            deadline=None if self.timeout is None else start + self.timeout,
+        )
+        with optuna_verbosity(self.verbose):
+            self.study_ = self._optimize(objective)
+        self._summarize(space, list(scorers), objective_metric)
+        if self.refit:
+            self._refit_best(X, y)
+        return self
+
+    def _optimize(self, objective: EpochwiseCV) -> optuna.Study:
+        n_workers = effective_n_jobs(self.n_jobs)
+        if self.n_trials is not None:
+            n_workers = min(n_workers, self.n_trials)
+        seeds = [None] * n_workers
+        if self.random_state is not None:
+            random_state = check_random_state(self.random_state)
+            seeds = list(random_state.randint(np.iinfo(np.int32).max, size=n_workers))
+        storage = resolve_storage(self.storage)
+        storage_spec, working_storage = self.storage, storage
+        with contextlib.ExitStack() as stack:
+            if n_workers > 1 and not is_shareable(storage):
+                # Processes cannot share memory: they share a temporary journal file, whose
+                # study is copied into memory at the end.
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="sknets-"))
+                storage_spec = os.path.join(folder, "study.journal")
+                working_storage = resolve_storage(storage_spec)
+            study = optuna.create_study(
+                storage=working_storage,
+                study_name=self.study_name,
+                direction="maximize",
+                sampler=self._sampler(seeds[0]),
+                pruner=self._pruner(),
+                load_if_exists=True,
+            )
+            if study.direction != StudyDirection.MAXIMIZE:
+                raise ValueError(
+                    f"study_name={self.study_name!r} exists in storage and minimises; "
+                    "OptunaSearchCV maximises scores, so use another study_name"
+                )
+            self._run_workers(study, objective, storage_spec, seeds)
+            if working_storage is not storage:
+                optuna.copy_study(
+                    from_study_name=study.study_name,
+                    from_storage=working_storage,
+                    to_storage=storage,
+                )
+                study = optuna.load_study(
+                    study_name=study.study_name,
+                    storage=storage,
+                    sampler=study.sampler,
+                    pruner=study.pruner,
+                )
+        return study
+
+    def _run_workers(self, study: optuna.Study, objective, storage_spec, seeds: list) -> None:
+        shares = self._shares(len(seeds))
+        catch = () if self.error_score == "raise" else (Exception,)
+        progress = TrialProgress(study, self.n_trials, enabled=self.verbose >= 1)
+        try:
+            if len(shares) == 1:
+                run_share(
+                    study,
+                    objective,
+                    n_trials=shares[0],
+                    deadline=objective.deadline,
+                    catch=catch,
+                    callbacks=[progress.update],
+                )
+                return
+            if self.sampler is None:
+                samplers = [self._sampler(seed) for seed in seeds]
+            else:
+                samplers = worker_samplers(self._sampler(None), len(shares))
+            with progress.polling():
+                run_in_processes(
+                    objective,
+                    storage_spec,
+                    study.study_name,
+                    samplers=samplers,
+                    pruner=self._pruner(),
+                    shares=shares,
+                    deadline=objective.deadline,
+                    catch=catch,
+                    heartbeat_interval=HEARTBEAT_INTERVAL,
+                    verbose=self.verbose,
+                )
+        finally:
+            progress.close()
+
+    def _shares(self, n_workers: int) -> list[int | None]:
+        if self.n_trials is None:
+            return [None] * n_workers
+        base, extra = divmod(self.n_trials, n_workers)
+        return [base + (worker < extra) for worker in range(n_workers)]
+
+    def _summarize(self, space: SearchSpace, metrics: list[str], objective_metric: str) -> None:
+        trials = sorted(
+            self.study_.get_trials(deepcopy=False, states=FINISHED), key=lambda t: t.number
+        )
+        self.cv_results_ = build_cv_results(
+            trials, space, metrics, self.n_splits_, self.error_score
+        )
+        self.n_trials_ = len(trials)
+        failed = [trial for trial in trials if trial.state.name == "FAIL"]
+        complete = [trial for trial in trials if trial.state.name == "COMPLETE"]
+        reasons = sorted({trial.user_attrs.get(FAIL_REASON, "worker died") for trial in failed})
+        if not complete:
+            raise ValueError(
+                f"no trial completed out of {len(trials)} ({len(failed)} failed, "
+                f"{len(trials) - len(failed)} pruned), so there is no best model; errors: "
+                f"{reasons[:3] or 'none'}"
+            )
+        if failed:
+            warnings.warn(
+                f"{len(failed)} of {len(trials)} trials failed and scored "
+                f"error_score={self.error_score!r}; errors: {reasons[:3]}",
+                FitFailedWarning,
+                stacklevel=3,
+            )
+        best = max(complete, key=lambda trial: (trial.value, -trial.number))
+        self.best_trial_ = best
+        self.best_index_ = int(np.flatnonzero(self.cv_results_["trial_number"] == best.number)[0])
+        self.best_params_ = self.cv_results_["params"][self.best_index_]
+        self.best_score_ = float(
+            self.cv_results_[f"mean_test_{objective_metric}"][self.best_index_]
+        )
+        self.best_epoch_ = int(best.user_attrs[BEST_EPOCH])
+
+    def _refit_best(self, X, y) -> None:
+        estimator = clone(self.estimator).set_params(**self.best_params_)
+        final, prefix = final_step(estimator)
+        epochs = {f"{prefix}max_epochs": self.best_epoch_}
+        if "early_stopping" in final.get_params():
+            # The search chose the number of epochs; early stopping would second-guess it
+            # on a hold-out the scored models never had.
+            epochs[f"{prefix}early_stopping"] = False
+        estimator.set_params(**epochs)
+        start = time.perf_counter()
+        self.best_estimator_ = estimator.fit(X, y)
+        self.refit_time_ = time.perf_counter() - start
+
+    # -------------------------------------------------------------------- prediction
+    @available_if(_best_estimator_has("predict"))
+    def predict(self, X):
+        """Labels predicted by ``best_estimator_``."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict(X)
+
+    @available_if(_best_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from ``best_estimator_``."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict_proba(X)
+
+    @available_if(_best_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from ``best_estimator_``."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict_log_proba(X)
+
+    @available_if(_best_estimator_has("predict"))
+    def score(self, X, y):
+        """Score of ``best_estimator_`` on ``X, y`` with the refit metric.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs.
+        y : array-like of shape (n_samples,)
+            True labels.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        scorer = self.scorer_[self.refit] if self.multimetric_ else self.scorer_
+        return scorer(self.best_estimator_, X, y)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """Class labels of ``best_estimator_``."""
+        check_is_fitted(self)
+        return self.best_estimator_.classes_
+
+    # ------------------------------------------------------------------------- plots
+    def plot_optimization_history(self):
+        """Score per trial and best so far; see :func:`plots.plot_optimization_history`."""
+        return plots.plot_optimization_history(self)
+
+    def plot_param_importances(self):
+        """Importance of each searched parameter; see :func:`plots.plot_param_importances`."""
+        return plots.plot_param_importances(self)
