@@ -60,6 +60,8 @@ class TrialProgress:
         """Refresh from the storage (usable as an Optuna ``optimize`` callback)."""
         counts = self._finished_counts()
         new = {name: counts[name] - self._baseline[name] for name in counts}
+        if sum(new.values()) == self._bar.n:
+            return
         postfix = {"complete": new["COMPLETE"], "pruned": new["PRUNED"], "failed": new["FAIL"]}
         with contextlib.suppress(ValueError):  # no complete trial yet
             postfix["best"] = f"{self.study.best_value:.4f}"

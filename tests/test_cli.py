@@ -1,0 +1,33 @@
+"""The ``sknets`` command and its demo (the README's main job)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from sknets.cli import main
+from sknets.demo import run_demo
+
+
+def test_demo_mlp_reaches_the_target_accuracy(capsys):
+    results = run_demo(["mlp"])
+    output = capsys.readouterr().out
+    assert results["mlp"] >= 0.97
+    assert "5-fold CV accuracy" in output
+    assert "precision" in output and "recall" in output  # the classification report
+    assert "Test accuracy" in output
+
+
+def test_unknown_demo_section_is_an_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "bogus"])
+    assert exit_info.value.code == 2
+    assert "unknown demo section(s) ['bogus']" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point():
+    completed = subprocess.run(
+        [sys.executable, "-m", "sknets", "demo", "--help"], capture_output=True, text=True
+    )
+    assert completed.returncode == 0
+    assert "sections to run" in completed.stdout
