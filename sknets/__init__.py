@@ -1,7 +1,8 @@
 """sknets: scikit-learn neural-network classifiers backed by PyTorch and skorch."""
 
 from .mlp import MLPClassifier
+from .rnn import RNNClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifier", "__version__"]
+__all__ = ["MLPClassifier", "RNNClassifier", "__version__"]

@@ -35,7 +35,7 @@ class RNNClassifier(NeuralNetClassifierBase):
     Reads each sequence step by step and classifies it from a summary of the recurrent
     outputs (many-to-one), through :class:`sknets.modules.RNN`.
 
-    Accepted layouts of ``X`` (the same in ``fit`` and ``predict``):
+    Accepted layouts of ``X``:
 
     - ``(n_samples, n_steps, n_features)`` array: multivariate sequences;
     - ``(n_samples, n_columns)`` array or DataFrame: one univariate sequence per row, or,
@@ -45,8 +45,14 @@ class RNNClassifier(NeuralNetClassifierBase):
       ``(n_steps_i,)`` arrays of different lengths: they are padded at the end and packed,
       so the padding never changes a sequence's prediction;
     - with ``vocab_size`` set, integer token ids: ``(n_samples, n_steps)`` rows padded with
-      0 at the end (the output of :class:`sknets.text.TextToSequences`), or a list of
-      token-id lists.
+      0 at the end (the output of :class:`sknets.text.TextToSequences`; each row's
+      sequence ends at its last non-zero id), or a list of token-id lists.
+
+    A list of sequences that all have the same length is read as the regular array it
+    forms (a list of rows is a 2-D table, as everywhere in sklearn). ``predict`` accepts
+    any layout whose number of features per step matches ``fit``, and sequences of any
+    length, except that after a fit on 2-D numeric rows, 2-D rows must keep the same
+    number of columns.
 
     Parameters
     ----------
@@ -127,9 +133,9 @@ class RNNClassifier(NeuralNetClassifierBase):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
-        For 2-D input (univariate rows, flat rows with ``input_shape``, padded token ids),
-        the number of columns, as in every sklearn estimator. For 3-D arrays and lists of
-        sequences, the number of features per time step (1 for univariate sequences and
+        For 2-D numeric input (univariate rows, or flat rows with ``input_shape``), the
+        number of columns, as in every sklearn estimator. For 3-D arrays, lists of sequences
+        and token ids, the number of features per time step (1 for univariate sequences and
         token ids); their number of steps may differ between ``fit`` and ``predict``.
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string column names.
@@ -271,7 +277,8 @@ class RNNClassifier(NeuralNetClassifierBase):
                 # Sequences of one length form a regular array: a list of rows is read as a
                 # 2-D table, as every sklearn estimator reads it.
                 lengths = None
-        table = lengths is None and getattr(values, "ndim", 2) != 3
+        # Token ids are sequences whatever their layout: their padded width may change.
+        table = lengths is None and getattr(values, "ndim", 2) != 3 and not tokens
         if reset:
             self._table_input = table
         dtype = "numeric" if tokens else [np.float32, np.float64]

@@ -7,12 +7,12 @@ import optuna
 import pandas as pd
 import pytest
 import torch
-from skorch.callbacks import Callback
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from skorch.callbacks import Callback
 
 from sknets.modules import CELLS, RNN
 from sknets.rnn import RNNClassifier
@@ -142,9 +142,10 @@ def test_ragged_sequences_are_learned():
     assert clf.score(X, y) > 0.9
 
 
-@pytest.mark.parametrize(("cell", "bidirectional", "summary"), [
-    ("lstm", False, "last"), ("gru", True, "last"), ("rnn", True, "mean"), ("lstm", True, "max")
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("cell", "bidirectional", "summary"),
+    [("lstm", False, "last"), ("gru", True, "last"), ("rnn", True, "mean"), ("lstm", True, "max")],
+)
 def test_padding_never_changes_a_prediction(cell, bidirectional, summary):
     X, y = ragged_sequences()
     clf = RNNClassifier(
@@ -210,7 +211,8 @@ def test_explicit_vocab_size_and_token_lists():
     clf = RNNClassifier(vocab_size=50, embedding_dim=4, max_epochs=1).fit(sequences, labels)
     assert clf.vocab_size_ == 50
     assert clf.n_features_in_ == 1
-    with pytest.raises(ValueError, match=r"token id 60 but vocab_size=50; ids must be in \[0, 50\)"):
+    message = r"token id 60 but vocab_size=50; ids must be in \[0, 50\)"
+    with pytest.raises(ValueError, match=message):
         clf.fit([[2, 60], [3]], [0, 1])
 
 
@@ -250,10 +252,10 @@ def recorded_norms(**params):
     rng = np.random.default_rng(0)
     X = rng.normal(scale=5.0, size=(64, 20, 3))
     y = (X[:, -1, 0] > 0).astype(int)
+    spy = GradientNormSpy()
     clf = RNNClassifier(
-        hidden_size=32, max_epochs=3, random_state=0, callbacks=[("spy", GradientNormSpy())],
-        **params,
-    ).fit(X, y)  # fmt: skip
+        hidden_size=32, max_epochs=3, random_state=0, callbacks=[("spy", spy)], **params
+    ).fit(X, y)
     return clf, np.array(dict(clf.net_.callbacks_)["spy"].norms_)
 
 
@@ -347,23 +349,29 @@ def test_empty_three_d_input(X, message):
         RNNClassifier().fit(X, np.arange(len(X)) % 2)
 
 
-@pytest.mark.parametrize(
-    ("params", "X", "message"),
-    [
-        ({"input_shape": (8, 8)}, np.zeros((4, 63)), r"input_shape=\(8, 8\) needs 64 features per row, got 63"),
-        ({"input_shape": (8,)}, np.zeros((4, 8)), r"input_shape=\(8,\) is not supported; use None"),
-        ({"input_shape": (2, 0)}, np.zeros((4, 8)), r"input_shape=\(2, 0\) is not supported"),
-        ({"input_shape": (4, 2)}, np.zeros((4, 4, 3)), r"input_shape=\(4, 2\) has 2 features per step but X has 3"),
-        ({"hidden_layer_sizes": (8, 0)}, np.zeros((4, 3)), r"hidden_layer_sizes=\(8, 0\) must hold positive"),
-        ({"cell": "transformer"}, np.zeros((4, 3)), "'cell' parameter of RNNClassifier must be a str among"),
-        ({"summary": "first"}, np.zeros((4, 3)), "'summary' parameter of RNNClassifier"),
-        ({"vocab_size": 1}, np.zeros((4, 3)), "'vocab_size' parameter of RNNClassifier"),
-        ({"clip_grad_norm": 0.0}, np.zeros((4, 3)), "'clip_grad_norm' parameter of RNNClassifier"),
-    ],
-)  # fmt: skip
-def test_parameter_errors(params, X, message):
+ROWS = np.zeros((4, 8))
+PARAMETER_ERRORS = [
+    ({"input_shape": (3, 3)}, r"input_shape=\(3, 3\) needs 9 features per row, got 8"),
+    ({"input_shape": (8,)}, r"input_shape=\(8,\) is not supported; use None"),
+    ({"input_shape": (2, 0)}, r"input_shape=\(2, 0\) is not supported"),
+    ({"hidden_layer_sizes": (8, 0)}, r"hidden_layer_sizes=\(8, 0\) must hold positive"),
+    ({"cell": "transformer"}, "'cell' parameter of RNNClassifier must be a str among"),
+    ({"summary": "first"}, "'summary' parameter of RNNClassifier"),
+    ({"vocab_size": 1}, "'vocab_size' parameter of RNNClassifier"),
+    ({"clip_grad_norm": 0.0}, "'clip_grad_norm' parameter of RNNClassifier"),
+]
+
+
+@pytest.mark.parametrize(("params", "message"), PARAMETER_ERRORS)
+def test_parameter_errors(params, message):
     with pytest.raises(ValueError, match=message):
-        RNNClassifier(max_epochs=1, **params).fit(X, [0, 1, 0, 1])
+        RNNClassifier(max_epochs=1, **params).fit(ROWS, [0, 1, 0, 1])
+
+
+def test_input_shape_must_match_the_features_of_three_d_input():
+    message = r"input_shape=\(4, 2\) has 2 features per step but X has 3"
+    with pytest.raises(ValueError, match=message):
+        RNNClassifier(input_shape=(4, 2)).fit(np.zeros((4, 4, 3)), [0, 1, 0, 1])
 
 
 # ---------------------------------------------------------------- accuracy target
@@ -372,6 +380,6 @@ def test_lstm_reads_digits_row_by_row_above_95_percent():
     X_train, X_test, y_train, y_test = train_test_split(
         X / 16, y, test_size=0.25, stratify=y, random_state=42
     )
-    clf = RNNClassifier("lstm", input_shape=(8, 8), lr=1e-2, max_epochs=20, random_state=0)
+    # 0.96 to 0.98 over random_state 0-3 and 42 (0.973 for 42), in a few seconds.
+    clf = RNNClassifier("lstm", input_shape=(8, 8), lr=5e-3, max_epochs=30, random_state=42)
     assert clf.fit(X_train, y_train).score(X_test, y_test) >= 0.95
-
