@@ -6,11 +6,13 @@ from numbers import Integral, Real
 
 import torch
 
+from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions
 from .base import NeuralNetClassifierBase
 from .modules import ACTIVATIONS, MLP
 
 
+@fill_shared_docs
 class MLPClassifier(NeuralNetClassifierBase):
     """Multi-layer perceptron classifier trained with PyTorch.
 
@@ -25,41 +27,7 @@ class MLPClassifier(NeuralNetClassifierBase):
         Dropout probability after each hidden layer (training only).
     batch_norm : bool, default=False
         Batch normalisation of each hidden layer.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-        ``"sgd"`` uses Nesterov momentum 0.9, as sklearn's ``solver="sgd"`` does.
-    lr : float, default=1e-3
-        Learning rate.
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
-    batch_size : int, default=128
-        Rows per mini-batch (capped at the number of rows).
-    max_epochs : int, default=100
-        Passes over the training data (``fit`` may stop earlier with ``early_stopping``).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when the validation loss has not
-        improved for ``patience`` epochs, and restore the weights of the best epoch.
-    validation_fraction : float or None, default=None
-        Share of the training rows held out (stratified) to compute ``valid_loss`` and
-        ``valid_accuracy`` each epoch. None means 0.1 when ``early_stopping`` is on and no
-        hold-out otherwise.
-    patience : int, default=10
-        Epochs without improvement before early stopping.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss (as in sklearn).
-    device : str or torch.device, default="auto"
-        ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ``"mps"``.
-    mixed_precision : bool, default=False
-        Run the forward pass in bfloat16 autocast (useful on recent GPUs).
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling, dropout and the validation split. The same integer
-        gives identical predictions on the CPU.
-    verbose : int, default=0
-        0 is silent, 1 prints a table row per epoch, 2 adds a progress bar per epoch.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks, for power users.
-    warm_start : bool, default=False
-        When True, ``fit`` continues from the previous weights instead of starting anew.
+    {training_parameters}
 
     Attributes
     ----------
@@ -69,18 +37,9 @@ class MLPClassifier(NeuralNetClassifierBase):
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string column names.
-    history_ : pandas.DataFrame
-        One row per epoch (index ``epoch``): ``train_loss``, ``duration`` and, with a
-        validation hold-out, ``valid_loss`` and ``valid_accuracy``.
-    best_epoch_ : int
-        Epoch with the lowest validation loss (the weights kept under early stopping); the
-        last epoch when there is no validation data.
-    n_epochs_ : int
-        Epochs trained in total.
     module_ : torch.nn.Module
         The trained network (:class:`sknets.modules.MLP`).
-    net_ : skorch.NeuralNet
-        The skorch net that trained it.
+    {training_attributes}
 
     Examples
     --------

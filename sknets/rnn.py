@@ -11,6 +11,7 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 from skorch.callbacks import GradientNormClipping
 
+from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
 from .base import NeuralNetClassifierBase
 from .modules import ACTIVATIONS, CELLS, RNN, SUMMARIES
@@ -29,6 +30,7 @@ class _Sequences(NamedTuple):
     lengths: np.ndarray | None  # (n,) valid steps; None when every row uses all T steps
 
 
+@fill_shared_docs
 class RNNClassifier(NeuralNetClassifierBase):
     """Recurrent (RNN, LSTM or GRU) sequence classifier trained with PyTorch.
 
@@ -92,41 +94,7 @@ class RNNClassifier(NeuralNetClassifierBase):
         Rescale the gradients so their global L2 norm is at most this value, against
         exploding gradients. ``"auto"`` is 1.0 for ``cell="rnn"`` and no clipping for
         LSTM and GRU; ``None`` never clips.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-        ``"sgd"`` uses Nesterov momentum 0.9, as sklearn's ``solver="sgd"`` does.
-    lr : float, default=1e-3
-        Learning rate.
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
-    batch_size : int, default=128
-        Rows per mini-batch (capped at the number of rows).
-    max_epochs : int, default=100
-        Passes over the training data (``fit`` may stop earlier with ``early_stopping``).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when the validation loss has not
-        improved for ``patience`` epochs, and restore the weights of the best epoch.
-    validation_fraction : float or None, default=None
-        Share of the training rows held out (stratified) to compute ``valid_loss`` and
-        ``valid_accuracy`` each epoch. None means 0.1 when ``early_stopping`` is on and no
-        hold-out otherwise.
-    patience : int, default=10
-        Epochs without improvement before early stopping.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss (as in sklearn).
-    device : str or torch.device, default="auto"
-        ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ``"mps"``.
-    mixed_precision : bool, default=False
-        Run the forward pass in bfloat16 autocast (useful on recent GPUs).
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling, dropout and the validation split. The same integer
-        gives identical predictions on the CPU.
-    verbose : int, default=0
-        0 is silent, 1 prints a table row per epoch, 2 adds a progress bar per epoch.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks, for power users.
-    warm_start : bool, default=False
-        When True, ``fit`` continues from the previous weights instead of starting anew.
+    {training_parameters}
 
     Attributes
     ----------
@@ -141,18 +109,9 @@ class RNNClassifier(NeuralNetClassifierBase):
         Column names, when ``X`` was a DataFrame with string column names.
     vocab_size_ : int
         Rows of the token embedding (token input only).
-    history_ : pandas.DataFrame
-        One row per epoch (index ``epoch``): ``train_loss``, ``duration`` and, with a
-        validation hold-out, ``valid_loss`` and ``valid_accuracy``.
-    best_epoch_ : int
-        Epoch with the lowest validation loss (the weights kept under early stopping); the
-        last epoch when there is no validation data.
-    n_epochs_ : int
-        Epochs trained in total.
     module_ : torch.nn.Module
         The trained network (:class:`sknets.modules.RNN`).
-    net_ : skorch.NeuralNet
-        The skorch net that trained it.
+    {training_attributes}
 
     Examples
     --------
