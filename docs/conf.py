@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from pathlib import Path
 
 import sknets
 
 DOCS_DIR = Path(__file__).resolve().parent
 REPO_DIR = DOCS_DIR.parent
+sys.path.insert(0, str(DOCS_DIR))  # for gallery_order
 
-# Examples and doctests train small networks: keep them on the CPU with the same thread
-# count everywhere, so printed figures do not depend on the machine building the docs.
+# The examples draw figures that sphinx-gallery collects; no window may open.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "sknets"
@@ -38,15 +39,8 @@ extensions = [
 templates_path = ["_templates"]
 exclude_patterns = [
     "_build",
-    "conftest.py",
     # Included into comparison.rst, not a page of its own.
     "benchmark_results.rst",
-    # sphinx-gallery's example sources (.py, .ipynb, .zip) sit next to the generated pages.
-    "auto_examples/*.ipynb",
-    "auto_examples/*.py",
-    "auto_examples/*.zip",
-    "auto_examples/*.md5",
-    "auto_examples/*.codeobj.json",
 ]
 root_doc = "index"
 language = "en"
@@ -65,23 +59,60 @@ nitpick_ignore_regex = [
 autosummary_generate = True
 autosummary_imported_members = True
 autodoc_typehints = "none"  # the numpydoc sections already give the types, in words
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options: dict = {}
 autodoc_member_order = "groupwise"
+toc_object_entries_show_parents = "hide"  # "fit()" in a page's contents, not "MLPClassifier.fit()"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks: set[str] = set()
 
-# sklearn generates one ``set_<method>_request`` per method that takes metadata; they belong to
-# sklearn's metadata routing, documented by sklearn, and their docstrings refer to sklearn's
-# own user guide labels.
-_SKIPPED_MEMBER = re.compile(r"set_\w+_request")
+# Classes document the members they inherit from sknets' base classes (``fit``,
+# ``predict``…), but not the dozens a torch ``nn.Module`` or a scikit-learn mixin brings,
+# except the few of the scikit-learn API users call directly.
+FOREIGN_MEMBERS_KEPT = {"get_params", "set_params", "score", "fit_transform"}
+# sklearn generates ``set_<method>_request`` methods for its metadata routing, documented by
+# sklearn.
+_METADATA_REQUEST = re.compile(r"set_\w+_request")
 
 
 def _skip_member(app, what, name, obj, skip, options):
-    if _SKIPPED_MEMBER.fullmatch(name):
+    if _METADATA_REQUEST.fullmatch(name) or name == "get_metadata_routing":
         return True
+    defined_in = getattr(obj, "__module__", None)
+    if isinstance(defined_in, str) and not defined_in.startswith("sknets"):
+        return name not in FOREIGN_MEMBERS_KEPT
     return skip
+
+
+# scikit-learn's docstrings link to labels of scikit-learn's own user guide, which this site
+# does not have: keep the link text, drop the link.
+_SKLEARN_REF = re.compile(r":ref:`([^`<]*?)\s*(?:<[^`>]*>)?`")
+
+
+def _unlink_sklearn_refs(app, what, name, obj, options, lines):
+    if getattr(obj, "__module__", "").startswith("sklearn"):
+        lines[:] = [_SKLEARN_REF.sub(r"\1", line) for line in lines]
+
+
+def _resolve_dotted_suffix(app, env, node, contnode):
+    """Resolve ``:meth:`Class.method``` written in a docstring by its unique documented match.
+
+    Sphinx looks a relative name up in the current module and class only; docstrings often
+    name a method of a base class or a sibling module by its last components.
+    """
+    if node.get("refdomain") != "py" or node.get("refexplicit"):
+        return None
+    target = node["reftarget"].lstrip("~.")
+    if "." not in target:
+        return None
+    domain = env.get_domain("py")
+    matches = [name for name in domain.objects if name.endswith("." + target)]
+    if len(matches) != 1:
+        return None
+    return domain.resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], matches[0], node, contnode
+    )
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -103,9 +134,14 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
+# The examples' code and output need the width more than a second navigation column: the
+# gallery index and the previous/next links already lead from one example to the next.
 html_sidebars = {
     "index": [],
     "install": [],
+    "auto_examples/*": [],
+    # A five-column table.
+    "user_guide/comparison": [],
 }
 html_context = {"default_mode": "light"}
 
@@ -113,7 +149,9 @@ html_context = {"default_mode": "light"}
 sphinx_gallery_conf = {
     "examples_dirs": str(REPO_DIR / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    # Which examples run (a regular expression on the path); set SKNETS_DOCS_EXAMPLES to
+    # e.g. "plot_quickstart" to build faster while writing one example.
+    "filename_pattern": os.environ.get("SKNETS_DOCS_EXAMPLES", r"/plot_"),
     "ignore_pattern": r"__init__\.py",
     # Every example runs at build time; a failing one fails the build.
     "abort_on_example_error": False,
@@ -128,7 +166,7 @@ sphinx_gallery_conf = {
     # The timing summary page loads DataTables from a CDN; the build must stay offline.
     "write_computation_times": False,
     "matplotlib_animations": False,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.ExampleOrder",
 }
 
 # -- copybutton: copy the code, not the ``>>>`` prompts or the output --------------------------
@@ -138,20 +176,27 @@ copybutton_only_copy_prompt_lines = False
 
 
 # -- the command-line reference is the real ``--help`` output ----------------------------------
-def _write_cli_help(app) -> None:
-    """Write ``sknets --help`` and each sub-command's help to generated/cli_help.txt."""
-    from sknets.cli import build_parser
-
-    parser = build_parser()
-    sections = [("sknets --help", parser)]
+def _command_parsers(parser: argparse.ArgumentParser, command: str):
+    """Yield ``(command line, parser)`` for the parser and its sub-commands, depth first."""
+    yield command, parser
     for action in parser._actions:  # argparse has no public accessor for sub-parsers
         if isinstance(action, argparse._SubParsersAction):
-            sections += [(f"sknets {name} --help", sub) for name, sub in action.choices.items()]
+            for name, sub in action.choices.items():
+                yield from _command_parsers(sub, f"{command} {name}")
+
+
+def _write_cli_help(app) -> None:
+    """Write ``sknets --help`` and every sub-command's help to generated/cli_help.txt."""
+    from sknets.cli import build_parser
+
     # argparse wraps help text at $COLUMNS; fix it so the page does not depend on the terminal.
     previous = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "88"
     try:
-        text = "\n".join(f"$ {command}\n{sub.format_help()}" for command, sub in sections)
+        text = "\n".join(
+            f"$ {command} --help\n{parser.format_help()}"
+            for command, parser in _command_parsers(build_parser(), "sknets")
+        )
     finally:
         if previous is None:
             del os.environ["COLUMNS"]
@@ -164,4 +209,6 @@ def _write_cli_help(app) -> None:
 
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("autodoc-process-docstring", _unlink_sklearn_refs)
+    app.connect("missing-reference", _resolve_dotted_suffix)
     app.connect("builder-inited", _write_cli_help)

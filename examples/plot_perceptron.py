@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+# sphinx_gallery_thumbnail_number = 2
 X, digit = load_digits(return_X_y=True)
 X = X / 16  # pixels to 0..1
 y = np.where(digit == 5, "5", "not 5")
@@ -34,7 +35,8 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 labels, counts = np.unique(y_train, return_counts=True)
 print("training images per label:", dict(zip(labels.tolist(), counts.tolist())))
-print(f"always answering 'not 5' scores {np.mean(y_test == 'not 5'):.3f} on the test set")
+baseline = np.mean(y_test == "not 5")
+print(f"always answering 'not 5' scores {baseline:.3f} on the test set")
 
 # %%
 # Step 1: can it memorise 20 samples?
@@ -51,7 +53,7 @@ X_tiny, y_tiny = X_train[tiny], y_train[tiny]
 
 perceptron = MLPClassifier(hidden_layer_sizes=(), lr=0.05, max_epochs=100, random_state=0)
 perceptron.fit(X_tiny, y_tiny)
-print(f"accuracy on the 20 training samples: {perceptron.score(X_tiny, y_tiny):.2f}")
+print(f"accuracy on the 20 samples: {perceptron.score(X_tiny, y_tiny):.2f}")
 print(f"final training loss: {perceptron.history_['train_loss'].iloc[-1]:.4f}")
 
 # %%
@@ -88,7 +90,8 @@ import torch
 perceptron.fit(X_train, y_train)  # now the real training, on all 1 347 images
 
 # Five test fives and five other test digits.
-rows = np.concatenate([np.flatnonzero(y_test == "5")[:5], np.flatnonzero(y_test != "5")[:5]])
+fives, others = np.flatnonzero(y_test == "5"), np.flatnonzero(y_test != "5")
+rows = np.concatenate([fives[:5], others[:5]])
 module = perceptron.module_
 with torch.no_grad():
     inputs = torch.as_tensor(X_test[rows], dtype=torch.float32)
@@ -111,7 +114,8 @@ print(outputs.to_string(index=False, float_format="{:.4f}".format))
 # %%
 # Two softmax outputs for two classes are the same model as one sigmoid unit: ``P('5')``
 # is the sigmoid of the difference of the two logits.
-print(np.allclose(proba[:, 0], 1 / (1 + np.exp(-(logits[:, 0] - logits[:, 1]))), atol=1e-6))
+sigmoid_of_difference = 1 / (1 + np.exp(-(logits[:, 0] - logits[:, 1])))
+print(np.allclose(proba[:, 0], sigmoid_of_difference, atol=1e-6))
 
 # %%
 # Step 3: how good is it?

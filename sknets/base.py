@@ -20,11 +20,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import ProgressBar
 from torch import nn
 
 from ._data import ArrayData, HoldoutSplit
-from ._engine import EngineNet, resolve_device, seeded
+from ._engine import EngineNet, ValidationEarlyStopping, resolve_device, seeded
 from ._sklearn_compat import (
     Interval,
     StrOptions,
@@ -53,6 +53,17 @@ HISTORY_COLUMNS = {
     "valid_accuracy": "valid_accuracy",
     "dur": "duration",
 }
+
+
+def positive_ints(name: str, value, example: str) -> tuple[int, ...]:
+    """Return ``value`` (an int or a sequence of ints) as a tuple of plain ints, all >= 1.
+
+    Raises a ``ValueError`` naming the parameter, its value and an ``example`` of a valid one.
+    """
+    values = (value,) if isinstance(value, Integral) else tuple(value)
+    if not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values):
+        raise ValueError(f"{name}={value!r} must hold positive integers, e.g. {example}")
+    return tuple(int(v) for v in values)
 
 
 class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
@@ -261,7 +272,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         callbacks = [copy.deepcopy(callback) for callback in self.callbacks or []]
         callbacks += self._engine_callbacks()
         if self.early_stopping:
-            early_stopping = EarlyStopping(
+            early_stopping = ValidationEarlyStopping(
                 monitor="valid_loss",
                 patience=self.patience,
                 threshold=EARLY_STOPPING_THRESHOLD,

@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"sections to run, among {', '.join(SECTIONS)} (default: all)",
     )
     demo.set_defaults(handler=_run_demo)
+
+    from .cli_tuning import add_tune_parsers
+
+    add_tune_parsers(subparsers)
     return parser
 
 

@@ -10,8 +10,9 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
+from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
-from .base import NeuralNetClassifierBase
+from .base import NeuralNetClassifierBase, positive_ints
 from .modules import ACTIVATIONS, CNN
 from .modules.cnn import PADDINGS, POOLINGS
 
@@ -23,12 +24,12 @@ PIXEL_MAX = 255
 _IMAGE_CHANNELS = (1, 3, 4)
 
 
-def _positive_ints(name: str, value, example: str) -> tuple[int, ...]:
-    """Return ``value`` (an int or a sequence of ints) as a tuple of plain ints, all >= 1."""
-    values = (value,) if isinstance(value, Integral) else tuple(value)
-    if not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values):
-        raise ValueError(f"{name}={value!r} must hold positive integers, e.g. {example}")
-    return tuple(int(v) for v in values)
+def _plain_int(value):
+    """``value`` as a Python int if it is an integer (numpy's too), else unchanged.
+
+    Booleans stay booleans, for the module to reject: sklearn's ``Interval`` lets them pass.
+    """
+    return int(value) if isinstance(value, Integral) and not isinstance(value, bool) else value
 
 
 def _is_uint8(X) -> bool:
@@ -55,9 +56,7 @@ def _stored_layouts(network_shape: tuple[int, ...], channels_last: bool) -> list
 
 def _infer_network_shape(sample_shape: tuple[int, ...], channels_last: bool) -> tuple[int, ...]:
     """Network shape of samples stored as ``sample_shape`` when no ``input_shape`` is given."""
-    if len(sample_shape) == 1:  # rows: a one-channel signal
-        return (1, *sample_shape)
-    if len(sample_shape) == 2:  # (height, width): a one-channel image
+    if len(sample_shape) <= 2:  # rows (length,) or images (height, width): one channel
         return (1, *sample_shape)
     if channels_last:
         return (sample_shape[-1], *sample_shape[:-1])
@@ -83,6 +82,7 @@ def _warn_if_channels_misplaced(sample_shape: tuple[int, ...], channels_last: bo
     )
 
 
+@fill_shared_docs
 class CNNClassifier(NeuralNetClassifierBase):
     """Convolutional neural network classifier for images and 1D signals, trained with PyTorch.
 
@@ -125,8 +125,10 @@ class CNNClassifier(NeuralNetClassifierBase):
         small images never shrink to nothing); None for no pooling.
     pool_size : int, default=2
         Window and stride of the pooling.
-    batch_norm : bool, default=False
-        Batch normalisation of each convolution's output.
+    batch_norm : bool, default=True
+        Batch normalisation of each convolution's output, before the activation: steadier
+        training, less dependent on the scale of the input. False gives the plain Keras-style
+        stack.
     activation : {"relu", "tanh", "sigmoid", "leaky_relu", "gelu", "elu"}, default="relu"
         Activation of the blocks and of the dense head.
     conv_dropout : float, default=0.0
@@ -148,43 +150,10 @@ class CNNClassifier(NeuralNetClassifierBase):
     augmentation : ImageAugmentation or callable, default=None
         Random transformation of each training batch, e.g.
         :class:`sknets.augmentation.ImageAugmentation`; a callable gets ``(batch, generator)``
-        with ``batch`` shaped ``(batch_size, *input_shape_)`` and returns the new batch. Never
+        with ``batch`` shaped ``(batch_size, *input_shape_)`` and returns the new batch. The
+        generator is seeded from ``random_state``, so augmented fits are reproducible. Never
         applied to validation data or in ``predict``.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-        ``"sgd"`` uses Nesterov momentum 0.9, as sklearn's ``solver="sgd"`` does.
-    lr : float, default=1e-3
-        Learning rate.
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
-    batch_size : int, default=128
-        Rows per mini-batch (capped at the number of rows).
-    max_epochs : int, default=100
-        Passes over the training data (``fit`` may stop earlier with ``early_stopping``).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when the validation loss has not
-        improved for ``patience`` epochs, and restore the weights of the best epoch.
-    validation_fraction : float or None, default=None
-        Share of the training rows held out (stratified) to compute ``valid_loss`` and
-        ``valid_accuracy`` each epoch. None means 0.1 when ``early_stopping`` is on and no
-        hold-out otherwise.
-    patience : int, default=10
-        Epochs without improvement before early stopping.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss (as in sklearn).
-    device : str or torch.device, default="auto"
-        ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ``"mps"``.
-    mixed_precision : bool, default=False
-        Run the forward pass in bfloat16 autocast (useful on recent GPUs).
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling, dropout, augmentation and the validation split. The
-        same integer gives identical predictions on the CPU.
-    verbose : int, default=0
-        0 is silent, 1 prints a table row per epoch, 2 adds a progress bar per epoch.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks, for power users.
-    warm_start : bool, default=False
-        When True, ``fit`` continues from the previous weights instead of starting anew.
+    {training_parameters}
 
     Attributes
     ----------
@@ -197,19 +166,10 @@ class CNNClassifier(NeuralNetClassifierBase):
         Values per sample (the product of ``input_shape_``).
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string column names.
-    history_ : pandas.DataFrame
-        One row per epoch (index ``epoch``): ``train_loss``, ``duration`` and, with a
-        validation hold-out, ``valid_loss`` and ``valid_accuracy``.
-    best_epoch_ : int
-        Epoch with the lowest validation loss (the weights kept under early stopping); the
-        last epoch when there is no validation data.
-    n_epochs_ : int
-        Epochs trained in total.
     module_ : torch.nn.Module
         The trained network (:class:`sknets.modules.CNN`); ``print(clf.module_)`` shows its
         layers.
-    net_ : skorch.NeuralNet
-        The skorch net that trained it.
+    {training_attributes}
 
     See Also
     --------
@@ -231,7 +191,7 @@ class CNNClassifier(NeuralNetClassifierBase):
     max-pool -> Flatten -> Dense(128, relu) -> softmax, trained as in the tutorials:
 
     >>> flowers = CNNClassifier(
-    ...     channels=(32, 64), kernel_size=(5, 3), hidden_layer_sizes=(128,),
+    ...     channels=(32, 64), kernel_size=(5, 3), hidden_layer_sizes=(128,), batch_norm=False,
     ...     lr=1e-3, batch_size=128, max_epochs=10, validation_fraction=0.1, random_state=42,
     ... )
 
@@ -276,7 +236,7 @@ class CNNClassifier(NeuralNetClassifierBase):
         padding: str | int = "same",
         pooling: str | None = "max",
         pool_size: int = 2,
-        batch_norm: bool = False,
+        batch_norm: bool = True,
         activation: str = "relu",
         conv_dropout: float = 0.0,
         hidden_layer_sizes=(128,),
@@ -349,13 +309,18 @@ class CNNClassifier(NeuralNetClassifierBase):
             "dropout": trial.suggest_float("dropout", 0.0, 0.5),
         }
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
     # ------------------------------------------------------------------ input layouts
     def _validate_inputs(self, X, y=None, *, reset: bool):
         """Validate ``X`` as flat rows, then shape it ``(n_samples, *input_shape_)``."""
+        if isinstance(X, list | tuple):
+            X = np.asarray(X)  # e.g. a list of uint8 images read one by one
         pixels = _is_uint8(X)
         network_shape = None
-        if isinstance(X, list | tuple):
-            X = np.asarray(X)
         if len(getattr(X, "shape", ())) >= 3:
             X = np.asarray(X)
             network_shape = self._network_shape(X.shape, reset=reset)
@@ -374,9 +339,12 @@ class CNNClassifier(NeuralNetClassifierBase):
             # validate_data converted the uint8 values to a new float array.
             np.divide(X, PIXEL_MAX, out=X)
         channels, *spatial = network_shape
-        if self.channels_last:
+        if self.channels_last and channels > 1:
             X = np.moveaxis(X.reshape(len(X), *spatial, channels), -1, 1)
         else:
+            # With one channel both orders hold the same values; a plain reshape also keeps
+            # standard strides, where a moved axis of size 1 would make torch pick its
+            # channels-last kernels (other rounding).
             X = X.reshape(len(X), *network_shape)
         return X, y
 
@@ -424,17 +392,17 @@ class CNNClassifier(NeuralNetClassifierBase):
                 f"input_shape={shape!r} is not valid; use (channels, height, width) for images "
                 "or (channels, length) for signals"
             )
-        return _positive_ints("input_shape", shape, "(1, 28, 28) or (3, 100)")
+        return positive_ints("input_shape", shape, "(1, 28, 28) or (3, 100)")
 
     def _batch_transform(self):
         return self.augmentation
 
     def _build_module(self, n_classes: int) -> CNN:
         def ints_or_int(name: str, value) -> int | tuple[int, ...]:
-            values = _positive_ints(name, value, "3 or (5, 3)")
+            values = positive_ints(name, value, "3 or (5, 3)")
             return values[0] if isinstance(value, Integral) else values
 
-        channels = _positive_ints("channels", self.channels, "(32, 64)")
+        channels = positive_ints("channels", self.channels, "(32, 64)")
         if not channels:
             raise ValueError(
                 f"channels={self.channels!r} must hold positive integers, e.g. (32, 64); "
@@ -446,13 +414,13 @@ class CNNClassifier(NeuralNetClassifierBase):
             channels=channels,
             kernel_size=ints_or_int("kernel_size", self.kernel_size),
             stride=ints_or_int("stride", self.stride),
-            padding=int(self.padding) if isinstance(self.padding, Integral) else self.padding,
+            padding=_plain_int(self.padding),
             pooling=self.pooling,
-            pool_size=int(self.pool_size),
+            pool_size=_plain_int(self.pool_size),
             batch_norm=self.batch_norm,
             activation=self.activation,
             conv_dropout=self.conv_dropout,
-            hidden_layer_sizes=_positive_ints(
+            hidden_layer_sizes=positive_ints(
                 "hidden_layer_sizes", self.hidden_layer_sizes, "(128,) or (256, 128)"
             ),
             dropout=self.dropout,

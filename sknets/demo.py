@@ -12,6 +12,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .cnn import CNNClassifier
 from .mlp import MLPClassifier
 from .rnn import RNNClassifier
 
@@ -40,6 +41,15 @@ def demo_mlp() -> float:
     return accuracy
 
 
+def demo_cnn() -> float:
+    """``CNNClassifier`` on the digits read as 1x8x8 images."""
+    X_train, X_test, y_train, y_test = digits_split()
+    model = CNNClassifier(input_shape=(1, 8, 8), random_state=SEED)
+    accuracy = model.fit(X_train / 16, y_train).score(X_test / 16, y_test)
+    print(f"Test accuracy (CNN on 1x8x8 images, {model.n_epochs_} epochs): {accuracy:.3f}")
+    return accuracy
+
+
 def demo_rnn() -> float:
     """An LSTM reading each digit row by row: 8 time steps of 8 pixels."""
     X_train, X_test, y_train, y_test = digits_split()
@@ -49,9 +59,31 @@ def demo_rnn() -> float:
     return accuracy
 
 
+def demo_tuning() -> float:
+    """OptunaSearchCV on Pipeline(StandardScaler, MLPClassifier): 10 trials, pruned ones shown."""
+    from .tuning import OptunaSearchCV
+
+    X_train, X_test, y_train, y_test = digits_split()
+    pipeline = make_pipeline(StandardScaler(), MLPClassifier(max_epochs=15, random_state=SEED))
+    search = OptunaSearchCV(pipeline, "auto", n_trials=10, cv=3, random_state=SEED)
+    search.fit(X_train, y_train)
+    results = search.cv_results_
+    for number, state, epochs, score in zip(
+        results["trial_number"], results["state"], results["n_epochs"], results["mean_test_score"]
+    ):
+        print(f"  trial {number:2d}  {state:8s}  {epochs:2d} epochs  CV accuracy {score:.3f}")
+    for name, value in search.best_params_.items():
+        print(f"  best {name} = {value!r}")
+    accuracy = float(search.score(X_test, y_test))
+    print(f"Test accuracy of the refit model ({search.best_epoch_} epochs): {accuracy:.3f}")
+    return accuracy
+
+
 SECTIONS: dict[str, tuple[str, Callable[[], float]]] = {
     "mlp": ("MLPClassifier in a Pipeline on digits", demo_mlp),
+    "cnn": ("CNNClassifier on digits as 8x8 images", demo_cnn),
     "rnn": ("RNNClassifier (LSTM) reading digits row by row", demo_rnn),
+    "tuning": ("Optuna tuning with epoch pruning (Pipeline + MLP) on digits", demo_tuning),
 }
 
 

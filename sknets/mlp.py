@@ -8,7 +8,7 @@ import torch
 
 from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions
-from .base import NeuralNetClassifierBase
+from .base import NeuralNetClassifierBase, positive_ints
 from .modules import ACTIVATIONS, MLP
 
 
@@ -117,15 +117,11 @@ class MLPClassifier(NeuralNetClassifierBase):
         }
 
     def _build_module(self, n_classes: int) -> MLP:
-        hidden_layer_sizes = self.hidden_layer_sizes
-        if isinstance(hidden_layer_sizes, Integral):
-            hidden_layer_sizes = (hidden_layer_sizes,)
-        hidden_layer_sizes = tuple(hidden_layer_sizes)
-        if not all(isinstance(width, Integral) and width >= 1 for width in hidden_layer_sizes):
-            raise ValueError(
-                f"hidden_layer_sizes={self.hidden_layer_sizes!r} must hold positive integers, "
-                "e.g. (100,) or (256, 128); () gives a perceptron"
-            )
+        hidden_layer_sizes = positive_ints(
+            "hidden_layer_sizes",
+            self.hidden_layer_sizes,
+            "(100,) or (256, 128); () gives a perceptron",
+        )
         return MLP(
             self.n_features_in_,
             n_classes,

@@ -13,7 +13,7 @@ from skorch.callbacks import GradientNormClipping
 
 from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
-from .base import NeuralNetClassifierBase
+from .base import NeuralNetClassifierBase, positive_ints
 from .modules import ACTIVATIONS, CELLS, RNN, SUMMARIES
 from .sequences import is_ragged, pad_sequences
 from .text import OUT_OF_VOCABULARY_ID, PADDING_ID
@@ -373,23 +373,15 @@ class RNNClassifier(NeuralNetClassifierBase):
             bidirectional=self.bidirectional,
             dropout=self.dropout,
             summary=self.summary,
-            hidden_layer_sizes=self._hidden_layer_sizes(),
+            hidden_layer_sizes=positive_ints(
+                "hidden_layer_sizes", self.hidden_layer_sizes, "(64,); () gives a linear head"
+            ),
             activation=self.activation,
             head_dropout=self.head_dropout,
             vocab_size=self.vocab_size_ if tokens else None,
             embedding_dim=self.embedding_dim if tokens else None,
             padding_idx=PADDING_ID,
         )
-
-    def _hidden_layer_sizes(self) -> tuple[int, ...]:
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if not all(isinstance(width, Integral) and width >= 1 for width in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes={self.hidden_layer_sizes!r} must hold positive integers, "
-                "e.g. (64,); () gives a linear head"
-            )
-        return sizes
 
     def _engine_callbacks(self) -> list:
         max_norm = self.clip_grad_norm

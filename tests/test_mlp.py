@@ -187,6 +187,15 @@ def test_partial_fit_trains_exactly_one_epoch_per_call(blobs):
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
 
 
+def test_partial_fit_with_early_stopping_trains_without_a_holdout(blobs):
+    X, y = blobs
+    clf = MLPClassifier(**FAST, early_stopping=True)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.n_epochs_ == 3
+    assert "valid_loss" not in clf.history_
+
+
 def test_partial_fit_errors(blobs):
     X, y = blobs
     with pytest.raises(ValueError, match="classes must be passed on the first call"):

@@ -46,6 +46,9 @@ class _Fold:
             X_test = transformers.transform(X_test)
         self.X_train, self.X_test = X_train, X_test
         self.model = clone(final)
+        if self.model.get_params().get("early_stopping"):
+            # The search itself picks the best epoch; partial_fit has no hold-out to stop on.
+            self.model.set_params(early_stopping=False)
         self.sample_weight = None
         # partial_fit sees one chunk at a time and cannot balance classes itself; the
         # weights "balanced" would give on this fold's rows are the same for every epoch.

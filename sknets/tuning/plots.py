@@ -70,8 +70,9 @@ def plot_param_importances(search_or_study):
     >>> import optuna
     >>> study = optuna.create_study(direction="maximize")
     >>> study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 9), 6)
-    >>> plot_param_importances(study).get_title()
-    'Hyperparameter Importances'
+    >>> ax = plot_param_importances(study)
+    >>> sorted(label.get_text() for label in ax.get_yticklabels())
+    ['x', 'y']
     """
     return _draw(optuna.visualization.matplotlib.plot_param_importances, search_or_study)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import time
 import warnings
 from copy import deepcopy
@@ -16,10 +14,9 @@ from joblib import effective_n_jobs
 from optuna.pruners import BasePruner, MedianPruner
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.storages import BaseStorage
-from optuna.study import StudyDirection
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils.metaestimators import available_if
@@ -30,70 +27,31 @@ from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from . import plots
 from .objective import BEST_EPOCH, FAIL_REASON, EpochwiseCV
 from .results import build_cv_results
+from .scoring import resolve_scoring
 from .spaces import SearchSpace, final_step
-from .storage import HEARTBEAT_INTERVAL, is_shareable, resolve_storage
-from .workers import (
-    FINISHED,
-    TrialProgress,
-    optuna_verbosity,
-    run_in_processes,
-    run_share,
-    worker_samplers,
-)
+from .workers import FINISHED, optimize_study, optuna_verbosity, worker_samplers
 
 #: The default pruner: stop a trial whose score is below the median of earlier trials at the
 #: same epoch, once 5 trials have completed and from epoch 3 on (first epochs are noisy).
 DEFAULT_PRUNER_STARTUP_TRIALS = 5
-DEFAULT_PRUNER_WARMUP_EPOCHS = 2
+DEFAULT_PRUNER_WARMUP_EPOCHS = 3
+
+
+def default_pruner() -> MedianPruner:
+    """The pruner used when none is given (see ``DEFAULT_PRUNER_*``)."""
+    return MedianPruner(
+        n_startup_trials=DEFAULT_PRUNER_STARTUP_TRIALS,
+        n_warmup_steps=DEFAULT_PRUNER_WARMUP_EPOCHS,
+    )
 
 
 def _best_estimator_has(attribute: str):
     def check(search) -> bool:
-        if not search.refit:
-            raise AttributeError(
-                f"{type(search).__name__} was created with refit=False, so it has no "
-                f"best_estimator_ and no {attribute}(); train one with "
-                "clone(search.estimator).set_params(**search.best_params_)"
-            )
         if hasattr(search, "best_estimator_"):
             return hasattr(search.best_estimator_, attribute)
         return hasattr(search.estimator, attribute)
 
     return check
-
-
-def _resolve_scoring(estimator, scoring, refit) -> tuple[dict, str, bool]:
-    """Scorers by metric name, the metric the study optimises, and whether there are several."""
-    if scoring is None or isinstance(scoring, str) or callable(scoring):
-        if isinstance(refit, str) and refit != scoring:
-            raise ValueError(
-                f"refit={refit!r} names a metric, but scoring={scoring!r} is a single metric; "
-                "use refit=True or False, or pass scoring as a list or dict of metrics"
-            )
-        return {"score": check_scoring(estimator, scoring)}, "score", False
-    if isinstance(scoring, dict):
-        specs = dict(scoring)
-    else:
-        names = list(scoring)
-        if len(set(names)) != len(names) or not all(isinstance(name, str) for name in names):
-            raise ValueError(
-                f"scoring={scoring!r} must list distinct metric names (strings), e.g. "
-                "['accuracy', 'neg_log_loss']"
-            )
-        specs = {name: name for name in names}
-    if not specs:
-        raise ValueError(f"scoring={scoring!r} is empty; name at least one metric")
-    scorers = {name: check_scoring(estimator, spec) for name, spec in specs.items()}
-    if refit is True:
-        raise ValueError(
-            f"refit=True is ambiguous with several metrics {list(scorers)}; pass refit='<metric>' "
-            "naming the one to optimise and refit on, or refit=False"
-        )
-    if refit is False:
-        return scorers, next(iter(scorers)), True
-    if refit not in scorers:
-        raise ValueError(f"refit={refit!r} is not one of the scoring metrics {list(scorers)}")
-    return scorers, refit, True
 
 
 class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
@@ -132,8 +90,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     sampler : optuna.samplers.BaseSampler, default=None
         None is ``TPESampler(seed=random_state)``.
     pruner : optuna.pruners.BasePruner, default=None
-        None is ``MedianPruner(n_startup_trials=5, n_warmup_steps=2)`` (trials can be stopped
-        from epoch 2 on, once 5 trials have completed). ``NopPruner()`` turns pruning off.
+        None is ``MedianPruner(n_startup_trials=5, n_warmup_steps=3)`` (trials can be stopped
+        from epoch 3 on, once 5 trials have completed). ``NopPruner()`` turns pruning off.
     storage : None, str, path or optuna storage, default=None
         None keeps the study in memory. A file path keeps it in an Optuna journal file,
         shared by processes on one machine; a database URL (``postgresql://…``,
@@ -274,19 +232,6 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 f"sknets.MLPClassifier; got {type(final).__name__}"
             )
 
-    def _sampler(self, seed) -> BaseSampler:
-        if self.sampler is not None:
-            return deepcopy(self.sampler)
-        return TPESampler(seed=None if seed is None else int(seed))
-
-    def _pruner(self) -> BasePruner:
-        if self.pruner is not None:
-            return deepcopy(self.pruner)
-        return MedianPruner(
-            n_startup_trials=DEFAULT_PRUNER_STARTUP_TRIALS,
-            n_warmup_steps=DEFAULT_PRUNER_WARMUP_EPOCHS,
-        )
-
     # ----------------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None):
@@ -318,7 +263,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=True)
         splits = list(cv.split(X, y, groups))
         self.n_splits_ = len(splits)
-        scorers, objective_metric, self.multimetric_ = _resolve_scoring(
+        scorers, objective_metric, self.multimetric_ = resolve_scoring(
             self.estimator, self.scoring, self.refit
         )
         self.scorer_ = scorers if self.multimetric_ else scorers["score"]
@@ -345,87 +290,24 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         n_workers = effective_n_jobs(self.n_jobs)
         if self.n_trials is not None:
             n_workers = min(n_workers, self.n_trials)
-        seeds = [None] * n_workers
-        if self.random_state is not None:
-            random_state = check_random_state(self.random_state)
-            seeds = list(random_state.randint(np.iinfo(np.int32).max, size=n_workers))
-        storage = resolve_storage(self.storage)
-        storage_spec, working_storage = self.storage, storage
-        with contextlib.ExitStack() as stack:
-            if n_workers > 1 and not is_shareable(storage):
-                # Processes cannot share memory: they share a temporary journal file, whose
-                # study is copied into memory at the end.
-                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="sknets-"))
-                storage_spec = os.path.join(folder, "study.journal")
-                working_storage = resolve_storage(storage_spec)
-            study = optuna.create_study(
-                storage=working_storage,
-                study_name=self.study_name,
-                direction="maximize",
-                sampler=self._sampler(seeds[0]),
-                pruner=self._pruner(),
-                load_if_exists=True,
-            )
-            if study.direction != StudyDirection.MAXIMIZE:
-                raise ValueError(
-                    f"study_name={self.study_name!r} exists in storage and minimises; "
-                    "OptunaSearchCV maximises scores, so use another study_name"
-                )
-            self._run_workers(study, objective, storage_spec, seeds)
-            if working_storage is not storage:
-                optuna.copy_study(
-                    from_study_name=study.study_name,
-                    from_storage=working_storage,
-                    to_storage=storage,
-                )
-                study = optuna.load_study(
-                    study_name=study.study_name,
-                    storage=storage,
-                    sampler=study.sampler,
-                    pruner=study.pruner,
-                )
-        return study
-
-    def _run_workers(self, study: optuna.Study, objective, storage_spec, seeds: list) -> None:
-        shares = self._shares(len(seeds))
-        catch = () if self.error_score == "raise" else (Exception,)
-        progress = TrialProgress(study, self.n_trials, enabled=self.verbose >= 1)
-        try:
-            if len(shares) == 1:
-                run_share(
-                    study,
-                    objective,
-                    n_trials=shares[0],
-                    deadline=objective.deadline,
-                    catch=catch,
-                    callbacks=[progress.update],
-                )
-                return
-            if self.sampler is None:
-                samplers = [self._sampler(seed) for seed in seeds]
-            else:
-                samplers = worker_samplers(self._sampler(None), len(shares))
-            with progress.polling():
-                run_in_processes(
-                    objective,
-                    storage_spec,
-                    study.study_name,
-                    samplers=samplers,
-                    pruner=self._pruner(),
-                    shares=shares,
-                    deadline=objective.deadline,
-                    catch=catch,
-                    heartbeat_interval=HEARTBEAT_INTERVAL,
-                    verbose=self.verbose,
-                )
-        finally:
-            progress.close()
-
-    def _shares(self, n_workers: int) -> list[int | None]:
-        if self.n_trials is None:
-            return [None] * n_workers
-        base, extra = divmod(self.n_trials, n_workers)
-        return [base + (worker < extra) for worker in range(n_workers)]
+        if self.sampler is not None:
+            samplers = worker_samplers(deepcopy(self.sampler), n_workers)
+        else:
+            seeds = [None] * n_workers
+            if self.random_state is not None:
+                random_state = check_random_state(self.random_state)
+                seeds = random_state.randint(np.iinfo(np.int32).max, size=n_workers).tolist()
+            samplers = [TPESampler(seed=seed) for seed in seeds]
+        return optimize_study(
+            objective,
+            storage=self.storage,
+            study_name=self.study_name,
+            samplers=samplers,
+            pruner=default_pruner() if self.pruner is None else deepcopy(self.pruner),
+            n_trials=self.n_trials,
+            catch=() if self.error_score == "raise" else (Exception,),
+            verbose=self.verbose,
+        )
 
     def _summarize(self, space: SearchSpace, metrics: list[str], objective_metric: str) -> None:
         trials = sorted(
@@ -474,22 +356,31 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.refit_time_ = time.perf_counter() - start
 
     # -------------------------------------------------------------------- prediction
+    def _check_refitted(self, method: str) -> None:
+        check_is_fitted(self, "study_")
+        if not hasattr(self, "best_estimator_"):
+            raise NotFittedError(
+                f"{type(self).__name__} was created with refit=False, so it has no "
+                f"best_estimator_ for {method}(); train one with "
+                "clone(search.estimator).set_params(**search.best_params_).fit(X, y)"
+            )
+
     @available_if(_best_estimator_has("predict"))
     def predict(self, X):
         """Labels predicted by ``best_estimator_``."""
-        check_is_fitted(self)
+        self._check_refitted("predict")
         return self.best_estimator_.predict(X)
 
     @available_if(_best_estimator_has("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities from ``best_estimator_``."""
-        check_is_fitted(self)
+        self._check_refitted("predict_proba")
         return self.best_estimator_.predict_proba(X)
 
     @available_if(_best_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
         """Log class probabilities from ``best_estimator_``."""
-        check_is_fitted(self)
+        self._check_refitted("predict_log_proba")
         return self.best_estimator_.predict_log_proba(X)
 
     @available_if(_best_estimator_has("predict"))
@@ -507,14 +398,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         -------
         score : float
         """
-        check_is_fitted(self)
+        self._check_refitted("score")
         scorer = self.scorer_[self.refit] if self.multimetric_ else self.scorer_
         return scorer(self.best_estimator_, X, y)
 
     @property
     def classes_(self) -> np.ndarray:
         """Class labels of ``best_estimator_``."""
-        check_is_fitted(self)
+        self._check_refitted("classes_")
         return self.best_estimator_.classes_
 
     # ------------------------------------------------------------------------- plots

@@ -125,10 +125,15 @@ class SearchSpace:
         valid_names = set(self.estimator.get_params(deep=True))
         for name, distribution in distributions.items():
             if name not in valid_names:
+                prefixed = sorted(valid for valid in valid_names if valid.endswith(f"__{name}"))
+                hint = (
+                    f"did you mean {prefixed[0]!r}?"
+                    if prefixed
+                    else f"valid names include {sorted(valid_names)[:12]}"
+                )
                 raise ValueError(
                     f"param_distributions has {name!r}, which is not a parameter of "
-                    f"{type(self.estimator).__name__}; valid names include "
-                    f"{sorted(valid_names)[:12]}"
+                    f"{type(self.estimator).__name__}; {hint}"
                 )
             if not isinstance(distribution, BaseDistribution):
                 raise ValueError(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
+import tempfile
 import threading
 import time
 import warnings
@@ -17,11 +19,12 @@ from collections.abc import Iterator
 import optuna
 from joblib import Parallel, delayed
 from optuna.exceptions import ExperimentalWarning
+from optuna.study import StudyDirection
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
 from .objective import FAIL_REASON
-from .storage import HEARTBEAT_INTERVAL, count_states, resolve_storage
+from .storage import HEARTBEAT_INTERVAL, count_states, is_shareable, resolve_storage
 
 #: Seconds between two looks at the storage (progress bar, waiting for other workers).
 POLL_INTERVAL = 0.5
@@ -172,6 +175,90 @@ def run_in_processes(
         for sampler, n_trials in zip(samplers, shares)
     ]
     Parallel(n_jobs=len(tasks), backend="loky")(tasks)
+
+
+def _shares(n_trials: int | None, n_workers: int) -> list[int | None]:
+    if n_trials is None:
+        return [None] * n_workers
+    base, extra = divmod(n_trials, n_workers)
+    return [base + (worker < extra) for worker in range(n_workers)]
+
+
+def optimize_study(
+    objective,
+    *,
+    storage,
+    study_name: str | None,
+    samplers: list,
+    pruner,
+    n_trials: int | None,
+    catch: tuple,
+    verbose: int = 0,
+) -> optuna.Study:
+    """Create (or join) a maximising study and run ``n_trials`` trials with ``len(samplers)``
+    workers: this process alone for one, worker processes for more.
+
+    ``storage`` is a ``storage`` parameter (see :func:`resolve_storage`). Processes cannot
+    share memory, so for an in-memory storage they share a temporary journal file whose
+    study is copied into memory at the end. ``objective.deadline`` bounds the run.
+    """
+    storage_object = resolve_storage(storage)
+    storage_spec, working_storage = storage, storage_object
+    with contextlib.ExitStack() as stack:
+        if len(samplers) > 1 and not is_shareable(storage_object):
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="sknets-"))
+            storage_spec = os.path.join(folder, "study.journal")
+            working_storage = resolve_storage(storage_spec)
+        study = optuna.create_study(
+            storage=working_storage,
+            study_name=study_name,
+            direction="maximize",
+            sampler=samplers[0],
+            pruner=pruner,
+            load_if_exists=True,
+        )
+        if study.direction != StudyDirection.MAXIMIZE:
+            raise ValueError(
+                f"study_name={study_name!r} exists in storage and minimises; sknets maximises "
+                "scores, so use another study_name"
+            )
+        progress = TrialProgress(study, n_trials, enabled=verbose >= 1)
+        shares = _shares(n_trials, len(samplers))
+        try:
+            if len(shares) == 1:
+                run_share(
+                    study,
+                    objective,
+                    n_trials=shares[0],
+                    deadline=objective.deadline,
+                    catch=catch,
+                    callbacks=[progress.update],
+                )
+            else:
+                with progress.polling():
+                    run_in_processes(
+                        objective,
+                        storage_spec,
+                        study.study_name,
+                        samplers=samplers,
+                        pruner=pruner,
+                        shares=shares,
+                        deadline=objective.deadline,
+                        catch=catch,
+                        verbose=verbose,
+                    )
+        finally:
+            progress.close()
+        if working_storage is storage_object:
+            return study
+        optuna.copy_study(
+            from_study_name=study.study_name,
+            from_storage=working_storage,
+            to_storage=storage_object,
+        )
+        return optuna.load_study(
+            study_name=study.study_name, storage=storage_object, sampler=samplers[0], pruner=pruner
+        )
 
 
 def counted_trials(study: optuna.Study) -> tuple[int, int, int]:
