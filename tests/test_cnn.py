@@ -10,7 +10,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
 from sknets.augmentation import ImageAugmentation
@@ -38,25 +37,6 @@ def colour_images():
 
 def _proba(X, y, **params):
     return CNNClassifier(**{**TINY, **params}).fit(X, y).predict_proba(X)
-
-
-# ---------------------------------------------------------------- the sklearn contract
-# Full-batch training on the small check data sets, as tests/test_common.py does for the MLP.
-FAST = {"max_epochs": 60, "lr": 0.03, "batch_size": 1024, "random_state": 0}
-BATCH_STATISTICS = (
-    "batch normalisation (on by default) normalises with statistics of the rows in the batch: "
-    "a repeated row counts twice in them, a row of weight 2 once"
-)
-
-
-@parametrize_with_checks(
-    [CNNClassifier(channels=(8,), hidden_layer_sizes=(16,), **FAST)],
-    expected_failed_checks=lambda est: {
-        "check_sample_weight_equivalence_on_dense_data": BATCH_STATISTICS
-    },
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 # ---------------------------------------------------------------------- input layouts

@@ -11,31 +11,11 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
 
 from sknets.modules import CELLS, RNN
 from sknets.rnn import RNNClassifier
 from sknets.text import TextToSequences
-
-# --------------------------------------------------------------- sklearn's check suite
-# Full-batch training keeps sample weights equivalent to repeated rows (see test_common.py).
-CHECKS_FAST = {"max_epochs": 60, "lr": 0.03, "batch_size": 1024, "random_state": 0}
-CHAOTIC_SAMPLE_WEIGHT = (
-    "float32 training, and 60 Adam steps at lr=0.03 on 15 rows of noise amplify its rounding "
-    "to O(1); equivalence holds to 1e-5 at lr=3e-3 (test_sample_weight_equals_repetition)"
-)
-
-
-@parametrize_with_checks(
-    [RNNClassifier(hidden_size=16, **CHECKS_FAST)],
-    expected_failed_checks=lambda est: {
-        "check_sample_weight_equivalence_on_dense_data": CHAOTIC_SAMPLE_WEIGHT
-    },
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
 
 # ----------------------------------------------------------------------- fixtures
 FAST = {"hidden_size": 16, "max_epochs": 25, "lr": 0.02, "random_state": 0}
