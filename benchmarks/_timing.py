@@ -47,3 +47,33 @@ def print_table(title: str, medians: dict[str, float], reference: str) -> None:
     print("|---|---:|---:|")
     for name, seconds in medians.items():
         print(f"| {name} | {seconds:.3f} | {seconds / medians[reference]:.2f}x |")
+
+
+def hand_written_loop(
+    model: torch.nn.Module,
+    X,
+    y,
+    *,
+    batch_size: int,
+    epochs: int,
+    lr: float,
+) -> None:
+    """What a careful PyTorch user writes: tensors once, Adam, shuffled index slices per batch.
+
+    The epoch loss is accumulated (one ``loss.item()`` per batch), as any loop that reports
+    its progress does; sknets records the same per-batch loss.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_function = torch.nn.CrossEntropyLoss()
+    inputs, targets = torch.from_numpy(X), torch.from_numpy(y)
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(inputs))
+        epoch_loss = 0.0
+        for start in range(0, len(inputs), batch_size):
+            index = order[start : start + batch_size]
+            optimizer.zero_grad()
+            loss = loss_function(model(inputs[index]), targets[index])
+            loss.backward()
+            optimizer.step()
+            epoch_loss += loss.item() * len(index)

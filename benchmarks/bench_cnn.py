@@ -17,10 +17,9 @@ import sys
 
 import numpy as np
 import torch
-from torch import nn
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import interleaved_medians, machine_description  # noqa: E402
+from _timing import hand_written_loop, interleaved_medians, machine_description  # noqa: E402
 
 from sknets.cnn import CNNClassifier  # noqa: E402
 from sknets.modules import CNN  # noqa: E402
@@ -39,24 +38,10 @@ def make_data(n_rows: int, side: int, seed: int = 0) -> tuple[np.ndarray, np.nda
     return X, y
 
 
-def hand_written_loop(X: np.ndarray, y: np.ndarray) -> None:
-    """What a careful PyTorch user writes: tensors once, shuffled index slices per batch."""
+def hand_written(X: np.ndarray, y: np.ndarray) -> None:
     torch.manual_seed(0)
     model = CNN(X.shape[1:], N_CLASSES, batch_norm=True)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_function = nn.CrossEntropyLoss()
-    inputs, targets = torch.from_numpy(X), torch.from_numpy(y)
-    model.train()
-    for _ in range(EPOCHS):
-        order = torch.randperm(len(inputs))
-        epoch_loss = 0.0
-        for start in range(0, len(inputs), BATCH_SIZE):
-            index = order[start : start + BATCH_SIZE]
-            optimizer.zero_grad()
-            loss = loss_function(model(inputs[index]), targets[index])
-            loss.backward()
-            optimizer.step()
-            epoch_loss += loss.item() * len(index)
+    hand_written_loop(model, X, y, batch_size=BATCH_SIZE, epochs=EPOCHS, lr=LR)
 
 
 def contenders(X: np.ndarray, y: np.ndarray) -> dict:
@@ -66,7 +51,7 @@ def contenders(X: np.ndarray, y: np.ndarray) -> dict:
         ).fit(X, y)
 
     return {
-        "hand-written PyTorch loop": lambda: hand_written_loop(X, y),
+        "hand-written PyTorch loop": lambda: hand_written(X, y),
         "sknets CNNClassifier": run_sknets,
     }
 

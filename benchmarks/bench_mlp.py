@@ -22,7 +22,7 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import interleaved_medians, machine_description  # noqa: E402
+from _timing import hand_written_loop, interleaved_medians, machine_description  # noqa: E402
 
 from sknets import MLPClassifier  # noqa: E402
 
@@ -41,24 +41,9 @@ def network() -> nn.Module:
     return nn.Sequential(nn.Linear(N_FEATURES, N_HIDDEN), nn.ReLU(), nn.Linear(N_HIDDEN, N_CLASSES))
 
 
-def hand_written_loop(X: np.ndarray, y: np.ndarray, batch_size: int) -> None:
-    """What a careful PyTorch user writes: tensors once, shuffled index slices per batch."""
+def hand_written(X: np.ndarray, y: np.ndarray, batch_size: int) -> None:
     torch.manual_seed(0)
-    model = network()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_function = nn.CrossEntropyLoss()
-    inputs, targets = torch.from_numpy(X), torch.from_numpy(y)
-    model.train()
-    for _ in range(EPOCHS):
-        order = torch.randperm(len(inputs))
-        epoch_loss = 0.0
-        for start in range(0, len(inputs), batch_size):
-            index = order[start : start + batch_size]
-            optimizer.zero_grad()
-            loss = loss_function(model(inputs[index]), targets[index])
-            loss.backward()
-            optimizer.step()
-            epoch_loss += loss.item() * len(index)
+    hand_written_loop(network(), X, y, batch_size=batch_size, epochs=EPOCHS, lr=LR)
 
 
 def contenders(X: np.ndarray, y: np.ndarray, batch_size: int) -> dict:
@@ -68,7 +53,7 @@ def contenders(X: np.ndarray, y: np.ndarray, batch_size: int) -> dict:
         ).fit(X, y)
 
     def run_hand_written():
-        hand_written_loop(X, y, batch_size)
+        hand_written(X, y, batch_size)
 
     def run_sklearn():
         with warnings.catch_warnings():

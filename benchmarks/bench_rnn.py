@@ -16,10 +16,9 @@ import sys
 
 import numpy as np
 import torch
-from torch import nn
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import interleaved_medians, machine_description, print_table  # noqa: E402
+from _timing import hand_written_loop, interleaved_medians, machine_description, print_table  # noqa: E402
 
 from sknets.modules import RNN  # noqa: E402
 from sknets.rnn import RNNClassifier  # noqa: E402
@@ -36,24 +35,10 @@ def make_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def hand_written_loop(X: np.ndarray, y: np.ndarray, batch_size: int) -> None:
-    """What a careful PyTorch user writes: tensors once, shuffled index slices per batch."""
+def hand_written(X: np.ndarray, y: np.ndarray, batch_size: int) -> None:
     torch.manual_seed(0)
     model = RNN(N_FEATURES, N_CLASSES, cell="gru", hidden_size=HIDDEN_SIZE)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_function = nn.CrossEntropyLoss()
-    inputs, targets = torch.from_numpy(X), torch.from_numpy(y)
-    model.train()
-    for _ in range(EPOCHS):
-        order = torch.randperm(len(inputs))
-        epoch_loss = 0.0
-        for start in range(0, len(inputs), batch_size):
-            index = order[start : start + batch_size]
-            optimizer.zero_grad()
-            loss = loss_function(model(inputs[index]), targets[index])
-            loss.backward()
-            optimizer.step()
-            epoch_loss += loss.item() * len(index)
+    hand_written_loop(model, X, y, batch_size=batch_size, epochs=EPOCHS, lr=LR)
 
 
 def contenders(X: np.ndarray, y: np.ndarray, batch_size: int) -> dict:
@@ -63,7 +48,7 @@ def contenders(X: np.ndarray, y: np.ndarray, batch_size: int) -> dict:
         ).fit(X, y)
 
     def run_hand_written():
-        hand_written_loop(X, y, batch_size)
+        hand_written(X, y, batch_size)
 
     return {"hand-written PyTorch loop": run_hand_written, "sknets RNNClassifier": run_sknets}
 
