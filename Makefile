@@ -25,8 +25,9 @@ lint: venv
 	$(BIN)/ruff check sknets tests examples benchmarks
 	$(BIN)/ruff format --check sknets tests examples benchmarks
 
+# Tests, plus the doctests of the package docstrings and of the docs' pages.
 test: venv lint
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --doctest-modules --doctest-glob='*.rst' sknets tests docs
 
 bench: venv
 	$(BIN)/python benchmarks/bench_mlp.py

@@ -12,6 +12,8 @@ import re
 import sys
 from pathlib import Path
 
+import torch
+
 import sknets
 
 DOCS_DIR = Path(__file__).resolve().parent
@@ -20,6 +22,13 @@ sys.path.insert(0, str(DOCS_DIR))  # for gallery_order
 
 # The examples draw figures that sphinx-gallery collects; no window may open.
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# The examples run inside this process. One torch thread unless OMP_NUM_THREADS says
+# otherwise: on an idle two-core machine two threads train the small example networks ~1.5x
+# faster, but with any other process busy (a test run, a second build) they spin against
+# each other and the examples run 10-40x slower -- the tests make the same choice.
+if "OMP_NUM_THREADS" not in os.environ:
+    torch.set_num_threads(1)
 
 project = "sknets"
 author = "the sknets developers"
@@ -191,7 +200,7 @@ def _write_cli_help(app) -> None:
 
     # argparse wraps help text at $COLUMNS; fix it so the page does not depend on the terminal.
     previous = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "88"
+    os.environ["COLUMNS"] = "76"  # fits the API page's text column
     try:
         text = "\n".join(
             f"$ {command} --help\n{parser.format_help()}"

@@ -71,7 +71,7 @@ for trial in search.study_.trials:
 # scikit-learn dataset or a CSV file with a target column), the folds, the metric and the
 # number of trials of the whole study.
 config = folder / "digits.toml"
-config.write_text(
+_ = config.write_text(
     """
 estimator = "MLPClassifier"
 scaler = "standard"
@@ -96,10 +96,8 @@ dataset = "digits"
 # two-core machine get one thread each (``OMP_NUM_THREADS=1``): more threads than cores
 # make small networks much slower, as the threads wait for each other.
 storage = str(folder / "cli.journal")
-command = [
-    sys.executable, "-m", "sknets.cli_tuning", "tune", str(config),
-    "--storage", storage, "--study-name", "digits-cli", "--quiet",
-]  # fmt: skip
+command = [sys.executable, "-m", "sknets.cli_tuning", "tune", str(config)]
+command += ["--storage", storage, "--study-name", "digits-cli", "--quiet"]
 workers = [
     subprocess.Popen(
         command, stdout=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}

@@ -18,6 +18,8 @@ from skorch.callbacks import (
     PassthroughScoring,
     PrintLog,
 )
+from skorch.utils import TeeGenerator
+from torch import nn
 
 from ._data import ArrayData, TensorBatches, split_target
 
@@ -107,17 +109,41 @@ class EngineNet(NeuralNet):
         )
 
     def infer(self, x, **fit_params):
-        device_type = torch.device(self.device).type
         if not self.mixed_precision:
             return super().infer(x, **fit_params)
-        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+        with torch.autocast(device_type=torch.device(self.device).type, dtype=torch.bfloat16):
             return super().infer(x, **fit_params).float()
+
+    def train_step(self, batch, **fit_params):
+        """One optimizer step on ``batch``; skorch's contract without its per-batch overhead.
+
+        skorch resets the train mode of every module and builds an optimizer closure on each
+        batch; here the mode is set once per epoch and the optimizer steps directly. Optimizers
+        that need a closure (LBFGS) keep skorch's own step.
+        """
+        if isinstance(self.optimizer_, torch.optim.LBFGS):
+            return super().train_step(batch, **fit_params)
+        if not self.module_.training:
+            self._set_training(True)
+        inputs, target = batch
+        self.optimizer_.zero_grad(set_to_none=True)
+        y_pred = self.infer(inputs, **fit_params)
+        loss = self.get_loss(y_pred, target, X=inputs, training=True)
+        loss.backward()
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        self.optimizer_.step()
+        return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         targets, sample_weight = split_target(y_true)
-        per_sample_loss = self.criterion_(y_pred, targets)
         if sample_weight is None:
-            return per_sample_loss.mean()
+            return self.criterion_(y_pred, targets)
+        per_sample_loss = nn.functional.cross_entropy(y_pred, targets, reduction="none")
         return (per_sample_loss * sample_weight).sum() / sample_weight.sum().clamp_min(1e-12)
 
 

@@ -288,7 +288,6 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         self.net_ = EngineNet(
             module=module,
             criterion=nn.CrossEntropyLoss,
-            criterion__reduction="none",
             optimizer=optimizer_class,
             lr=self.lr,
             **{f"optimizer__{name}": value for name, value in optimizer_options.items()},

@@ -127,7 +127,7 @@ def add_tune_parsers(subparsers: argparse._SubParsersAction) -> None:
     tune = subparsers.add_parser(
         "tune",
         help="run trials of a shared Optuna study described by a config file",
-        description=__doc__.split("\n\n")[1],
+        description=__doc__.split("\n\n")[1].replace("``", ""),
     )
     tune.add_argument("config", help="study description (.toml or .json)")
     tune.add_argument("--storage", required=True, help=storage_help)

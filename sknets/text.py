@@ -136,7 +136,7 @@ class TextToSequences(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_texts, max_length_), dtype int64
+        ndarray of shape (n_texts, ``max_length_``), dtype int64
             Token ids of ``X``, as :meth:`transform` gives them.
         """
         texts = _check_texts(X)
@@ -155,7 +155,7 @@ class TextToSequences(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_texts, max_length_), dtype int64
+        ndarray of shape (n_texts, ``max_length_``), dtype int64
             Token ids; unknown tokens are 1 and padding is 0.
         """
         check_is_fitted(self)

@@ -46,7 +46,6 @@ def make_net(**kwargs):
     net = EngineNet(
         module=torch.nn.Linear(2, 3),
         criterion=torch.nn.CrossEntropyLoss,
-        criterion__reduction="none",
         train_split=None,
         verbose=0,
         **kwargs,

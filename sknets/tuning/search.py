@@ -410,9 +410,15 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------------- plots
     def plot_optimization_history(self):
-        """Score per trial and best so far; see :func:`plots.plot_optimization_history`."""
+        """Score per trial and best so far.
+
+        See :func:`~sknets.tuning.plot_optimization_history`.
+        """
         return plots.plot_optimization_history(self)
 
     def plot_param_importances(self):
-        """Importance of each searched parameter; see :func:`plots.plot_param_importances`."""
+        """Importance of each searched parameter.
+
+        See :func:`~sknets.tuning.plot_param_importances`.
+        """
         return plots.plot_param_importances(self)
