@@ -118,6 +118,19 @@ study = optuna.load_study(study_name="digits-cli", storage=resolve_storage(stora
 print({trial.user_attrs["worker"] for trial in study.trials})
 
 # %%
+# The study is an ordinary Optuna study, whichever workers filled it: Optuna's own plots
+# read it (here the score of each trial, by worker, and the best so far).
+import warnings
+
+import matplotlib.pyplot as plt
+
+# Optuna marks its matplotlib plots "experimental"; the warning says nothing about this study.
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+ax = optuna.visualization.matplotlib.plot_optimization_history(study)
+ax.figure.set_size_inches(6, 3.5)
+plt.tight_layout()
+
+# %%
 # Many machines: PostgreSQL
 # -------------------------
 # A journal file serves the processes of one machine (or of machines sharing a file system

@@ -78,11 +78,28 @@ from sknets import RNNClassifier
 model = make_pipeline(
     TextToSequences(),
     RNNClassifier(
-        "gru", 32, vocab_size="auto", embedding_dim=16, lr=1e-2, max_epochs=15, random_state=0
+        "gru",
+        32,
+        vocab_size="auto",
+        embedding_dim=16,
+        lr=1e-2,
+        max_epochs=15,
+        validation_fraction=0.2,
+        random_state=0,
     ),
 )
 model.fit(texts_train, y_train)
 print(f"RNN test accuracy: {model.score(texts_test, y_test):.3f}")
+
+# %%
+# The loss curves come from ``history_``: one row per epoch, with the training loss and the
+# loss and accuracy on the 20 % of training texts held out by ``validation_fraction``.
+import matplotlib.pyplot as plt
+
+history = model[-1].history_
+ax = history[["train_loss", "valid_loss"]].plot(marker="o", figsize=(6, 3.5))
+ax.set(xlabel="epoch", ylabel="cross-entropy", title="GRU on short reviews")
+plt.tight_layout()
 
 # %%
 # A bag of words for comparison
