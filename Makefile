@@ -31,6 +31,9 @@ test: venv lint
 
 bench: venv
 	$(BIN)/python benchmarks/bench_mlp.py
+	$(BIN)/python benchmarks/bench_cnn.py
+	$(BIN)/python benchmarks/bench_rnn.py
+	$(BIN)/python benchmarks/bench_tuning.py
 
 $(VENV)/.installed-docs: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,docs]"
