@@ -18,6 +18,14 @@ from torch import nn
 from sknets import MLPClassifier
 
 FAST = {"hidden_layer_sizes": (16,), "max_epochs": 15, "lr": 0.01, "random_state": 0}
+# A large net on few noisy rows: the validation loss turns up after a few epochs.
+OVERFITTING = {
+    "hidden_layer_sizes": (256, 256),
+    "lr": 0.01,
+    "max_epochs": 200,
+    "early_stopping": True,
+    "random_state": 0,
+}
 
 
 @pytest.fixture
@@ -142,18 +150,13 @@ def test_early_stopping_stops_and_restores_best_weights():
                 name: value.clone() for name, value in net.module_.state_dict().items()
             }
 
-    # Few noisy rows and a large net: the validation loss turns up quickly.
     X, y = make_classification(
         n_samples=80, n_features=20, n_informative=2, flip_y=0.3, random_state=0
     )
     clf = MLPClassifier(
-        hidden_layer_sizes=(256, 256),
-        lr=0.01,
-        max_epochs=200,
-        early_stopping=True,
+        **OVERFITTING,
         validation_fraction=0.3,
         patience=5,
-        random_state=0,
         callbacks=[("snapshots", SnapshotWeights())],
     ).fit(X, y)
     assert clf.n_epochs_ < 200
@@ -324,15 +327,7 @@ def test_verbose_levels(blobs, capsys):
 
 def test_early_stopping_message_in_verbose_mode(capsys):
     X, y = make_classification(n_samples=80, n_features=20, flip_y=0.3, random_state=0)
-    MLPClassifier(
-        hidden_layer_sizes=(256, 256),
-        lr=0.01,
-        max_epochs=200,
-        early_stopping=True,
-        patience=3,
-        random_state=0,
-        verbose=1,
-    ).fit(X, y)
+    MLPClassifier(**OVERFITTING, patience=3, verbose=1).fit(X, y)
     assert "Stopping since valid_loss has not improved in the last 3 epochs" in (
         capsys.readouterr().out
     )

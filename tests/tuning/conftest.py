@@ -1,23 +1,12 @@
-"""Fixtures of the tuning tests: small data, fast estimators, one torch thread."""
+"""Fixtures of the tuning tests: small data and fast estimators."""
 
 import numpy as np
 import optuna
 import pytest
-import torch
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknets import MLPClassifier
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Tests run two at a time on two cores; several OpenMP threads per test would spin
-    # against each other and make tiny networks many times slower.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(autouse=True)
