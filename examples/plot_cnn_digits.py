@@ -35,11 +35,11 @@ print(f"{len(X_train)} training and {len(X_test)} test images")
 # a dense layer of 128 ReLU units and a softmax over the ten digits, trained with Adam.
 #
 # ``early_stopping=True`` holds out 10 % of the training images (stratified) as a
-# validation set, stops when the validation loss has not improved for ``patience`` epochs
+# validation set, stops when the validation loss has not improved for ``n_iter_no_change`` epochs
 # and restores the weights of the best epoch. ``random_state`` makes the run repeatable.
 from sknets import CNNClassifier
 
-clf = CNNClassifier(early_stopping=True, patience=15, random_state=42)
+clf = CNNClassifier(early_stopping=True, n_iter_no_change=15, random_state=42)
 clf.fit(X_train, y_train)
 print(f"trained {clf.n_epochs_} epochs, kept epoch {clf.best_epoch_}")
 

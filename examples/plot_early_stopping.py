@@ -105,7 +105,7 @@ fig.tight_layout()
 # --------------
 # ``early_stopping=True`` does this automatically: it holds out ``validation_fraction`` of
 # the rows (10 % unless you say otherwise), stops when the validation loss has not improved
-# for ``patience`` epochs, and **restores the weights of the best epoch** — the model you
+# by ``tol`` for more than ``n_iter_no_change`` epochs, and **restores the weights of the best epoch** — the model you
 # get is the one at ``best_epoch_``, not the last one trained. ``max_epochs`` becomes an
 # upper bound.
 stopped = MLPClassifier(
@@ -114,7 +114,7 @@ stopped = MLPClassifier(
     max_epochs=200,
     early_stopping=True,
     validation_fraction=0.2,
-    patience=10,
+    n_iter_no_change=10,
     random_state=0,
 )
 stopped.fit(X_train, y_train)
@@ -141,7 +141,7 @@ for name, fitted in [("early stopping", stopped), ("40 epochs", big)]:
 # watches the validation loss, so it guards against the growing over-confidence of a
 # network that trains too long — and it saves the epochs that would not have helped.
 #
-# The stopped run's curves end ``patience`` epochs after the best one.
+# The stopped run's curves end ``n_iter_no_change + 1`` epochs after the best one.
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(stopped.history_.index, stopped.history_["train_loss"], label="train")
 ax.plot(stopped.history_.index, stopped.history_["valid_loss"], label="validation")
@@ -149,7 +149,7 @@ ax.axvline(stopped.best_epoch_, color="grey", linestyle="--", label="weights kep
 ax.set_yscale("log")
 ax.set_xlabel("epoch")
 ax.set_ylabel("cross-entropy loss")
-ax.set_title("early_stopping=True, patience=10")
+ax.set_title("early_stopping=True, n_iter_no_change=10")
 ax.legend()
 fig.tight_layout()
 

@@ -19,6 +19,54 @@ Inputs = torch.Tensor | Mapping[str, torch.Tensor]
 DEVICE_MEMORY_SHARE = 0.5
 
 
+#: Largest magnitude a float32 holds; larger float64 values would become inf in training.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(values: np.ndarray, name: str = "X") -> None:
+    """Raise a ValueError saying how many values of ``values`` float32 cannot hold, and where.
+
+    Training runs in float32: a float64 value beyond about 3.4e38 would silently become
+    infinite and every weight NaN.
+    """
+    if values.dtype.itemsize <= 4 or not np.issubdtype(values.dtype, np.floating):
+        return
+    too_large = np.abs(values) > FLOAT32_MAX
+    if not too_large.any():
+        return
+    flat = too_large.reshape(len(values), -1)
+    rows = np.flatnonzero(flat.any(axis=1))
+    columns = np.flatnonzero(flat.any(axis=0))
+    raise ValueError(
+        f"{name} contains {int(too_large.sum())} values beyond the float32 range "
+        f"(|x| > {FLOAT32_MAX:.3g}) that training cannot represent, in rows "
+        f"{_first(rows)} and features {_first(columns)} (positions in each flattened "
+        "sample); scale or clip the inputs, e.g. with sklearn's StandardScaler"
+    )
+
+
+def _first(indices: np.ndarray, n_shown: int = 5) -> str:
+    shown = ", ".join(str(int(index)) for index in indices[:n_shown])
+    more = f", ... ({len(indices)} in all)" if len(indices) > n_shown else ""
+    return f"[{shown}{more}]"
+
+
+def as_module_tensor(values: np.ndarray, *, training: bool) -> torch.Tensor:
+    """``values`` as a contiguous tensor for a module: float32 in training, else as given.
+
+    Integer arrays (token ids) become int64. Training input is checked against the float32
+    range; inference input keeps float32 or float64, since inference picks its precision.
+    """
+    if np.issubdtype(values.dtype, np.integer):
+        dtype = np.int64
+    elif training:
+        check_float32_range(values)
+        dtype = np.float32
+    else:
+        dtype = values.dtype if values.dtype in (np.float32, np.float64) else np.float64
+    return torch.from_numpy(np.require(values, dtype, ["C_CONTIGUOUS", "WRITEABLE"]))
+
+
 def _index(inputs: Inputs, index: torch.Tensor | slice) -> Inputs:
     if isinstance(inputs, Mapping):
         return {name: tensor[index] for name, tensor in inputs.items()}

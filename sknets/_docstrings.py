@@ -17,16 +17,24 @@ weight_decay : float, default=0.0
 batch_size : int, default=128
     Rows per mini-batch (capped at the number of rows).
 max_epochs : int, default=100
-    Passes over the training data (``fit`` may stop earlier with ``early_stopping``).
+    Most passes over the training data; ``fit`` stops earlier once it has converged (see
+    ``tol``) and warns with a :class:`~sklearn.exceptions.ConvergenceWarning` when it had
+    to stop at ``max_epochs`` without converging.
 early_stopping : bool, default=False
-    Hold out ``validation_fraction`` of the data, stop when the validation loss has not
-    improved for ``patience`` epochs, and restore the weights of the best epoch.
+    Hold out ``validation_fraction`` of the data and judge convergence on the validation
+    loss instead of the training loss; the weights of the best validation epoch are
+    restored at the end (``best_epoch_``).
 validation_fraction : float or None, default=None
     Share of the training rows held out (stratified) to compute ``valid_loss`` and
     ``valid_accuracy`` each epoch. None means 0.1 when ``early_stopping`` is on and no
     hold-out otherwise.
-patience : int, default=10
-    Epochs without improvement before early stopping.
+n_iter_no_change : int or numpy.inf, default=10
+    Most consecutive epochs whose loss does not improve by at least ``tol``; one more and
+    the fit has converged and stops (scikit-learn's rule). ``numpy.inf`` trains all
+    ``max_epochs`` epochs.
+tol : float, default=1e-4
+    Smallest decrease of the monitored loss (the training loss, or the validation loss
+    with ``early_stopping=True``) that counts as an improvement, as in sklearn's MLP.
 class_weight : dict, "balanced" or None, default=None
     Weights of the classes in the loss (as in sklearn).
 device : str or torch.device, default="auto"
@@ -53,7 +61,8 @@ best_epoch_ : int
     Epoch with the lowest validation loss (the weights kept under early stopping); the
     last epoch when there is no validation data.
 n_epochs_ : int
-    Epochs trained in total.
+    Epochs trained in total (where the last ``fit`` stopped, counting earlier warm-started
+    fits and ``partial_fit`` calls).
 net_ : skorch.NeuralNet
     The skorch net that trained it.
 """

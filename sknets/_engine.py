@@ -13,7 +13,6 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import (
     Callback,
-    EarlyStopping,
     EpochTimer,
     PassthroughScoring,
     PrintLog,
@@ -46,18 +45,6 @@ class ValidAccuracy(Callback):
     def on_epoch_end(self, net, **kwargs):
         if self.seen_:
             net.history.record("valid_accuracy", self.correct_.item() / self.seen_)
-
-
-class ValidationEarlyStopping(EarlyStopping):
-    """skorch's ``EarlyStopping`` that sits out epochs without validation data.
-
-    ``partial_fit`` trains without a hold-out even when ``early_stopping=True`` (as in
-    sklearn); the callback then has nothing to monitor and must not fail.
-    """
-
-    def on_epoch_end(self, net, **kwargs):
-        if self.monitor in net.history[-1]:
-            super().on_epoch_end(net, **kwargs)
 
 
 class EngineNet(NeuralNet):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -23,10 +25,13 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
 from torch import nn
 
-from ._data import ArrayData, HoldoutSplit
-from ._engine import EngineNet, ValidationEarlyStopping, resolve_device, seeded
+from ._convergence import ConvergenceStopping, FiniteLossCheck, NonFiniteLossError
+from ._data import ArrayData, HoldoutSplit, as_module_tensor
+from ._engine import EngineNet, resolve_device, seeded
+from ._inference import INFERENCE_CHUNK_ROWS, BatchInvariantInference
 from ._sklearn_compat import (
     Interval,
+    Options,
     StrOptions,
     _check_sample_weight,
     _fit_context,
@@ -40,9 +45,6 @@ OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict]] = {
     "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
     "rmsprop": (torch.optim.RMSprop, {}),
 }
-
-#: Relative improvement of the validation loss that resets the early-stopping patience.
-EARLY_STOPPING_THRESHOLD = 1e-4
 
 #: Validation share held out when ``early_stopping=True`` and ``validation_fraction=None``.
 DEFAULT_VALIDATION_FRACTION = 0.1
@@ -81,7 +83,8 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "patience": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "device": [str, torch.device],
         "mixed_precision": ["boolean"],
@@ -99,9 +102,13 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             return validate_data(self, X, **kwargs), None
         return validate_data(self, X, y, **kwargs)
 
-    def _to_module_inputs(self, X, *, reset: bool):
-        """Turn validated ``X`` into what the module's ``forward`` takes (tensor or dict)."""
-        return torch.from_numpy(np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]))
+    def _to_module_inputs(self, X, *, training: bool):
+        """Turn validated ``X`` into what the module's ``forward`` takes (tensor or dict).
+
+        Training inputs are float32; inference inputs keep float32 or float64 (the inference
+        path picks its own precision).
+        """
+        return as_module_tensor(X, training=training)
 
     def _build_module(self, n_classes: int) -> nn.Module:
         """Return the untrained network for the shapes learned in ``fit``."""
@@ -161,7 +168,12 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         data = self._training_data(X, y, sample_weight, reset=not continue_training)
         if not continue_training:
             self._initialize_net()
-        self._train(data, self.max_epochs, use_validation=self._validation_fraction() is not None)
+        self._train(
+            data,
+            self.max_epochs,
+            use_validation=self._validation_fraction() is not None,
+            check_convergence=True,
+        )
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -195,7 +207,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         data = self._training_data(X, y, sample_weight, reset=first_call, classes=classes)
         if first_call:
             self._initialize_net()
-        self._train(data, 1, use_validation=False)
+        self._train(data, 1, use_validation=False, check_convergence=False)
         return self
 
     def _validation_fraction(self) -> float | None:
@@ -217,7 +229,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
                 )
         targets = np.searchsorted(self.classes_, y).astype(np.int64)
         weights = self._sample_weights(X, y, targets, sample_weight)
-        inputs = self._to_module_inputs(X, reset=reset)
+        inputs = self._to_module_inputs(X, training=True)
         return ArrayData(inputs, torch.from_numpy(targets), weights)
 
     @staticmethod
@@ -271,15 +283,14 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         optimizer_class, optimizer_options = self._optimizer_and_options()
         callbacks = [copy.deepcopy(callback) for callback in self.callbacks or []]
         callbacks += self._engine_callbacks()
-        if self.early_stopping:
-            early_stopping = ValidationEarlyStopping(
-                monitor="valid_loss",
-                patience=self.patience,
-                threshold=EARLY_STOPPING_THRESHOLD,
-                threshold_mode="rel",
-                load_best=True,
-            )
-            callbacks.append(("early_stopping", early_stopping))
+        convergence = ConvergenceStopping(
+            monitor="valid_loss" if self.early_stopping else "train_loss",
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            restore_best=self.early_stopping,
+        )
+        callbacks.append(("convergence", convergence))
+        callbacks.append(("finite_loss", FiniteLossCheck(type(self).__name__)))
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         self._seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -300,20 +311,53 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             mixed_precision=self.mixed_precision,
             batch_transform=self._batch_transform(),
         ).initialize()
+        self._inference = BatchInvariantInference(
+            device, max(self.batch_size, INFERENCE_CHUNK_ROWS), self.mixed_precision
+        )
 
-    def _train(self, data: ArrayData, n_epochs: int, *, use_validation: bool) -> None:
+    def _train(
+        self, data: ArrayData, n_epochs: int, *, use_validation: bool, check_convergence: bool
+    ) -> None:
+        """Train up to ``n_epochs`` epochs; with ``check_convergence``, stop when converged.
+
+        ``partial_fit`` trains its one epoch without the convergence rule, as sklearn's does.
+        A fit whose loss turns NaN or infinite raises and leaves the estimator unfitted.
+        """
         net = self.net_
-        epoch_seed = self._seed + len(net.history)
+        epochs_before = len(net.history)
+        epoch_seed = self._seed + epochs_before
         fraction = self._validation_fraction()
         net.train_split = HoldoutSplit(fraction, epoch_seed) if use_validation else None
         net.shuffle_seed = epoch_seed
-        with seeded(epoch_seed, torch.device(net.device)):
-            net.notify("on_train_begin", X=data, y=None)
-            # EarlyStopping ends skorch's loop with KeyboardInterrupt; Ctrl-C also ends cleanly.
-            with contextlib.suppress(KeyboardInterrupt):
-                net.fit_loop(data, epochs=n_epochs)
-            net.notify("on_train_end", X=data, y=None)
+        convergence = dict(net.callbacks_)["convergence"]
+        convergence.enabled = check_convergence
+        try:
+            with seeded(epoch_seed, torch.device(net.device)):
+                net.notify("on_train_begin", X=data, y=None)
+                # Convergence ends skorch's loop with KeyboardInterrupt; Ctrl-C also ends
+                # cleanly.
+                with contextlib.suppress(KeyboardInterrupt):
+                    net.fit_loop(data, epochs=n_epochs)
+                net.notify("on_train_end", X=data, y=None)
+        except NonFiniteLossError:
+            self._forget_fit()
+            raise
         self._record_fitted_attributes()
+        trained = len(net.history) - epochs_before
+        if check_convergence and trained == n_epochs and not convergence.converged_:
+            warnings.warn(
+                f"{type(self).__name__}: max_epochs={n_epochs} reached and the "
+                f"{convergence.monitor} has not converged yet (it improved by more than "
+                f"tol={self.tol} within the last n_iter_no_change={self.n_iter_no_change} "
+                "epochs); increase max_epochs, or raise tol.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _forget_fit(self) -> None:
+        """Remove every fitted attribute: a fit that failed leaves an unfitted estimator."""
+        for name in [name for name in vars(self) if name.endswith("_") and name[:1] != "_"]:
+            delattr(self, name)
 
     def _record_fitted_attributes(self) -> None:
         self.module_ = self.net_.module_
@@ -329,19 +373,20 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         self.best_epoch_ = self._best_epoch()
 
     def _best_epoch(self) -> int:
-        callbacks = dict(self.net_.callbacks_)
-        if "early_stopping" in callbacks and callbacks["early_stopping"].best_epoch_:
-            return int(callbacks["early_stopping"].best_epoch_)
+        convergence = dict(self.net_.callbacks_)["convergence"]
+        if convergence.restore_best and convergence.best_epoch_ is not None:
+            return int(convergence.best_epoch_)
         if "valid_loss" in self.history_:
             return int(self.history_["valid_loss"].idxmin())
         return self.n_epochs_
 
     # -------------------------------------------------------------------- prediction
     def _logits(self, X) -> torch.Tensor:
+        """float64 outputs of the network for ``X``, the same for a row whatever else is in X."""
         check_is_fitted(self)
         X, _ = self._validate_inputs(X, reset=False)
-        inputs = self._to_module_inputs(X, reset=False)
-        return self.net_.forward(ArrayData(inputs), training=False, device="cpu")
+        inputs = ArrayData(self._to_module_inputs(X, training=False))
+        return self._inference(self.module_, inputs.inputs, len(inputs))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, one column per entry of ``classes_``.
@@ -356,11 +401,11 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Softmax of the network's outputs (rows sum to 1).
         """
-        return torch.softmax(self._logits(X).double(), dim=1).numpy()
+        return torch.softmax(self._logits(X), dim=1).numpy()
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`, computed stably."""
-        return torch.log_softmax(self._logits(X).double(), dim=1).numpy()
+        return torch.log_softmax(self._logits(X), dim=1).numpy()
 
     def predict(self, X) -> np.ndarray:
         """Most probable label for each row, as an entry of ``classes_``."""

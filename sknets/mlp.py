@@ -73,7 +73,8 @@ class MLPClassifier(NeuralNetClassifierBase):
         max_epochs: int = 100,
         early_stopping: bool = False,
         validation_fraction: float | None = None,
-        patience: int = 10,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
         class_weight=None,
         device: str | torch.device = "auto",
         mixed_precision: bool = False,
@@ -93,7 +94,8 @@ class MLPClassifier(NeuralNetClassifierBase):
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.patience = patience
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.class_weight = class_weight
         self.device = device
         self.mixed_precision = mixed_precision

@@ -11,6 +11,7 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 from skorch.callbacks import GradientNormClipping
 
+from ._data import as_module_tensor
 from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
 from .base import NeuralNetClassifierBase, positive_ints
@@ -164,7 +165,8 @@ class RNNClassifier(NeuralNetClassifierBase):
         max_epochs: int = 100,
         early_stopping: bool = False,
         validation_fraction: float | None = None,
-        patience: int = 10,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
         class_weight=None,
         device: str | torch.device = "auto",
         mixed_precision: bool = False,
@@ -193,7 +195,8 @@ class RNNClassifier(NeuralNetClassifierBase):
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.patience = patience
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.class_weight = class_weight
         self.device = device
         self.mixed_precision = mixed_precision
@@ -354,9 +357,8 @@ class RNNClassifier(NeuralNetClassifierBase):
                 f"fitted with {self._n_step_features} features per time step"
             )
 
-    def _to_module_inputs(self, X: _Sequences, *, reset: bool):
-        dtype = np.int64 if self.vocab_size is not None else np.float32
-        values = torch.from_numpy(np.require(X.values, dtype, ["C_CONTIGUOUS", "WRITEABLE"]))
+    def _to_module_inputs(self, X: _Sequences, *, training: bool):
+        values = as_module_tensor(X.values, training=training)
         if X.lengths is None:
             return values
         return {"x": values, "lengths": torch.from_numpy(X.lengths.astype(np.int64))}

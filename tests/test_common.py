@@ -1,42 +1,55 @@
-"""scikit-learn's full estimator check suite over every public sknets estimator."""
+"""scikit-learn's full estimator check suite over every public sknets estimator.
+
+Twice: with the **default** parameters (what a user gets, and what ``check_estimator`` is
+usually run with) and with fast, full-batch settings that push training further from them.
+Every check passes except sample-weight equivalence where training itself cannot give it;
+each such expected failure carries its measured reason.
+"""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknets import CNNClassifier, MLPClassifier, RNNClassifier
 
-# Full-batch training (the check data sets have < 1024 rows) keeps sample weights as close to
-# repeated rows as float32 allows, as sklearn does by checking its MLP with solver="lbfgs".
+# Full-batch training (the check data sets have < 1024 rows), a higher learning rate.
 FAST = {"max_epochs": 60, "lr": 0.03, "batch_size": 1024, "random_state": 0}
 
-ESTIMATORS = [
+DEFAULTS = [MLPClassifier(), CNNClassifier(), RNNClassifier()]
+FAST_SETTINGS = [
     MLPClassifier(hidden_layer_sizes=(16,), **FAST),
     CNNClassifier(channels=(8,), hidden_layer_sizes=(16,), **FAST),
     RNNClassifier(hidden_size=16, **FAST),
 ]
 
-# Each reason says why the check cannot hold and where the property is tested instead.
-FLOAT32_SAMPLE_WEIGHT = (
-    "float32 training: sample_weight equals repeated rows to ~1e-6 relative, the check "
-    "asks 1e-7 (equivalence asserted at 1e-4 in tests/test_mlp.py)"
-)
+# The check fits once with integer weights and once with the rows repeated, and compares
+# predict_proba at rtol 1e-7. MLPClassifier() passes it. Measured on this project's machine:
 BATCH_STATISTICS = (
     "batch normalisation (on by default in CNNClassifier) normalises with statistics of the "
-    "rows in the batch: a repeated row counts twice in them, a row of weight 2 once"
+    "rows in the batch: a repeated row counts twice in them, a row of weight 2 once "
+    "(probabilities 0.10 apart with defaults)"
+)
+FLOAT32_SAMPLE_WEIGHT = (
+    "float32 training: a weighted sum and a sum over repeated rows round differently, and 60 "
+    "Adam steps at lr=0.03 grow that to 5e-7 (the check asks 1e-7); equivalence asserted at "
+    "1e-4 in tests/test_mlp.py; with default parameters the check passes"
 )
 CHAOTIC_SAMPLE_WEIGHT = (
-    "float32 training, and 60 Adam steps at lr=0.03 on 15 rows of noise amplify its rounding "
-    "to O(1) in a recurrent net; equivalence holds to 1e-5 at lr=3e-3 "
-    "(tests/test_rnn.py::test_sample_weight_equals_repetition)"
+    "float32 training of a recurrent net: the rounding of weighted vs repeated rows is "
+    "amplified by training (4.6e-4 apart with defaults, O(1) at lr=0.03); equivalence holds "
+    "to 1e-5 at lr=3e-3 (tests/test_rnn.py::test_sample_weight_equals_repetition)"
 )
-EXPECTED_FAILED_CHECKS: dict = {
-    MLPClassifier: {"check_sample_weight_equivalence_on_dense_data": FLOAT32_SAMPLE_WEIGHT},
-    CNNClassifier: {"check_sample_weight_equivalence_on_dense_data": BATCH_STATISTICS},
-    RNNClassifier: {"check_sample_weight_equivalence_on_dense_data": CHAOTIC_SAMPLE_WEIGHT},
-}
+SAMPLE_WEIGHT_CHECK = "check_sample_weight_equivalence_on_dense_data"
 
 
-@parametrize_with_checks(
-    ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(type(est), {})
-)
+def expected_failed_checks(estimator) -> dict:
+    if isinstance(estimator, CNNClassifier):
+        return {SAMPLE_WEIGHT_CHECK: BATCH_STATISTICS}
+    if isinstance(estimator, RNNClassifier):
+        return {SAMPLE_WEIGHT_CHECK: CHAOTIC_SAMPLE_WEIGHT}
+    if estimator.get_params()["lr"] == FAST["lr"]:
+        return {SAMPLE_WEIGHT_CHECK: FLOAT32_SAMPLE_WEIGHT}
+    return {}
+
+
+@parametrize_with_checks(DEFAULTS + FAST_SETTINGS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

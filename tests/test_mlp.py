@@ -156,11 +156,12 @@ def test_early_stopping_stops_and_restores_best_weights():
     clf = MLPClassifier(
         **OVERFITTING,
         validation_fraction=0.3,
-        patience=5,
+        n_iter_no_change=5,
         callbacks=[("snapshots", SnapshotWeights())],
     ).fit(X, y)
     assert clf.n_epochs_ < 200
-    assert clf.n_epochs_ == clf.best_epoch_ + 5
+    # sklearn's rule: the 6th epoch in a row without improvement stops the fit.
+    assert clf.n_epochs_ == clf.best_epoch_ + 6
     snapshot = dict(clf.net_.callbacks_)["snapshots"].snapshots_[clf.best_epoch_]
     for name, value in clf.module_.state_dict().items():
         torch.testing.assert_close(value, snapshot[name])
@@ -327,7 +328,7 @@ def test_verbose_levels(blobs, capsys):
 
 def test_early_stopping_message_in_verbose_mode(capsys):
     X, y = make_classification(n_samples=80, n_features=20, flip_y=0.3, random_state=0)
-    MLPClassifier(**OVERFITTING, patience=3, verbose=1).fit(X, y)
-    assert "Stopping since valid_loss has not improved in the last 3 epochs" in (
+    MLPClassifier(**OVERFITTING, n_iter_no_change=3, verbose=1).fit(X, y)
+    assert "Stopping since valid_loss has not improved by at least tol=0.0001 in the last 4" in (
         capsys.readouterr().out
     )

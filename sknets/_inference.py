@@ -1,0 +1,125 @@
+"""Batch-invariant inference: a row's prediction never depends on the other rows of the call.
+
+float32 matrix products round differently for different numbers of rows, thread splits and
+CPUs: the same row predicted alone, among 60 others or in another order comes out a few
+float32 ulps apart, which the softmax turns into probabilities 1e-7..1e-6 apart (more than
+scikit-learn's checks allow). Measured on this project's machine, even a fixed chunk shape
+does not cure it: MKL gives a row of a 20-100-50-3 MLP other bits at another position in the
+same 64-row chunk.
+
+So on the CPU the network runs in **float64** (a copy of the trained float32 weights, kept
+until they change): the products of float32 values are exact in float64 and the sums round
+at ~1e-16, so whatever the kernel, the order or the batch, a row's outputs agree to ~1e-15,
+eight orders of magnitude inside sklearn's tolerance. On accelerators, where float64 is slow
+or missing, the network runs as trained, on chunks that always have the same number of rows
+(the last one padded), so every call meets the same kernels.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from ._data import Inputs, _index, _map
+
+#: Rows per forward pass at inference at the least (``batch_size`` when it is larger): large
+#: enough to keep the matrix kernels busy, small enough for activations to stay in cache.
+INFERENCE_CHUNK_ROWS = 512
+
+
+def _weights_key(module: nn.Module) -> tuple:
+    """Identity and in-place version of every tensor of ``module``: changes with any update.
+
+    Optimizer steps, ``load_state_dict`` and batch-norm statistics all modify tensors in
+    place, which bumps their version counter; a new tensor has a new identity.
+    """
+    tensors = [*module.parameters(), *module.buffers()]
+    return (id(module), *((id(tensor), tensor._version) for tensor in tensors))
+
+
+class BatchInvariantInference:
+    """Runs a trained module over whole inputs, chunk by chunk, with batch-invariant results.
+
+    Parameters
+    ----------
+    device : torch.device
+        The device the module was trained on.
+    chunk_rows : int
+        Rows per forward pass.
+    mixed_precision : bool
+        On accelerators, run under bfloat16 autocast as in training (the CPU always uses
+        float64).
+    """
+
+    def __init__(self, device: torch.device, chunk_rows: int, mixed_precision: bool) -> None:
+        self.device = device
+        self.chunk_rows = chunk_rows
+        self.mixed_precision = mixed_precision
+        self._float64_module: nn.Module | None = None
+        self._float64_key: tuple | None = None
+
+    def __call__(self, module: nn.Module, inputs: Inputs, n_rows: int) -> torch.Tensor:
+        """Return the module's outputs for ``inputs`` as a float64 CPU tensor."""
+        if self.device.type == "cpu":
+            return self._float64_outputs(module, inputs, n_rows)
+        return self._fixed_shape_outputs(module, inputs, n_rows)
+
+    def __getstate__(self) -> dict:
+        # The float64 copy doubles the weights and is rebuilt on demand: never pickle it.
+        return {**self.__dict__, "_float64_module": None, "_float64_key": None}
+
+    def float64_module(self, module: nn.Module) -> nn.Module:
+        """The float64 copy of ``module`` in eval mode, made again only when weights change."""
+        key = _weights_key(module)
+        if self._float64_key != key:
+            self._float64_module = copy.deepcopy(module).to(torch.float64).eval()
+            self._float64_key = key
+        return self._float64_module
+
+    def _float64_outputs(self, module: nn.Module, inputs: Inputs, n_rows: int) -> torch.Tensor:
+        network = self.float64_module(module)
+        outputs = None
+        with torch.inference_mode():
+            for start in range(0, n_rows, self.chunk_rows):
+                chunk = _map(_index(inputs, slice(start, start + self.chunk_rows)), _to_float64)
+                logits = _forward(network, chunk)
+                if outputs is None:
+                    outputs = logits.new_empty((n_rows, *logits.shape[1:]))
+                outputs[start : start + len(logits)] = logits
+        return outputs
+
+    def _fixed_shape_outputs(self, module: nn.Module, inputs: Inputs, n_rows: int):
+        module.eval()
+        outputs = None
+        with torch.inference_mode():
+            for start in range(0, n_rows, self.chunk_rows):
+                stop = min(start + self.chunk_rows, n_rows)
+                # The last chunk repeats its last row up to the full size: same shape, same
+                # kernels, and lengths or token ids stay valid.
+                rows = torch.arange(start, start + self.chunk_rows).clamp_(max=n_rows - 1)
+                chunk = _map(
+                    _index(inputs, rows), lambda tensor: tensor.to(self.device, non_blocking=True)
+                )
+                with torch.autocast(
+                    device_type=self.device.type,
+                    dtype=torch.bfloat16,
+                    enabled=self.mixed_precision,
+                ):
+                    logits = _forward(module, chunk)[: stop - start]
+                logits = logits.to("cpu", torch.float64)
+                if outputs is None:
+                    outputs = logits.new_empty((n_rows, *logits.shape[1:]))
+                outputs[start:stop] = logits
+        return outputs
+
+
+def _to_float64(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor.to(torch.float64) if tensor.is_floating_point() else tensor
+
+
+def _forward(module: nn.Module, inputs: Inputs) -> torch.Tensor:
+    if isinstance(inputs, dict):
+        return module(**inputs)
+    return module(inputs)
