@@ -34,6 +34,8 @@ bench: venv
 	$(BIN)/python benchmarks/bench_cnn.py
 	$(BIN)/python benchmarks/bench_rnn.py
 	$(BIN)/python benchmarks/bench_tuning.py
+	$(BIN)/python benchmarks/bench_inference.py
+	$(BIN)/python benchmarks/bench_convergence.py
 
 $(VENV)/.installed-docs: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,docs]"

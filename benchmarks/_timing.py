@@ -40,13 +40,19 @@ def interleaved_medians(
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def print_table(title: str, medians: dict[str, float], reference: str) -> None:
-    """Print medians and their ratio to ``reference`` as a Markdown table."""
+UNITS = {"seconds": 1.0, "ms": 1e-3, "us": 1e-6}
+
+
+def print_table(
+    title: str, medians: dict[str, float], reference: str, unit: str = "seconds"
+) -> None:
+    """Print medians (in ``unit``: seconds, ms or us) and their ratio to ``reference``."""
     print(f"\n### {title}\n")
-    print(f"| contender | median seconds | ratio to {reference} |")
+    print(f"| contender | median {unit} | ratio to {reference} |")
     print("|---|---:|---:|")
     for name, seconds in medians.items():
-        print(f"| {name} | {seconds:.3f} | {seconds / medians[reference]:.2f}x |")
+        value = seconds / UNITS[unit]
+        print(f"| {name} | {value:.3f} | {seconds / medians[reference]:.2f}x |")
 
 
 def hand_written_loop(

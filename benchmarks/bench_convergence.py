@@ -3,7 +3,8 @@
 Each estimator is fitted with its default parameters (only ``random_state`` and the input
 layout set) on sklearn's digits (75/25 stratified split, seed 42) and on a larger sequence
 task: 4 000 noisy sine waves of 40 steps whose frequency band is the class (3 classes, test
-set of 1 000). The script prints epochs trained, fit time and test accuracy.
+set of 1 000), and the same with ``early_stopping=True``. The script prints epochs trained,
+fit time, test accuracy and whether the fit converged (no ConvergenceWarning).
 
 Run ``python benchmarks/bench_convergence.py [--only NAME]``.
 """
@@ -53,6 +54,14 @@ TASKS = {
     "digits CNN": (digits, lambda: CNNClassifier(input_shape=(1, 8, 8), random_state=0)),
     "digits LSTM": (digits, lambda: RNNClassifier(input_shape=(8, 8), random_state=0)),
     "sines GRU": (sine_waves, lambda: RNNClassifier("gru", random_state=0)),
+    "digits MLP, early_stopping": (
+        digits,
+        lambda: MLPClassifier(early_stopping=True, random_state=0),
+    ),
+    "sines GRU, early_stopping": (
+        sine_waves,
+        lambda: RNNClassifier("gru", early_stopping=True, random_state=0),
+    ),
 }
 
 

@@ -35,8 +35,12 @@ def _weights_key(module: nn.Module) -> tuple:
     Optimizer steps, ``load_state_dict`` and batch-norm statistics all modify tensors in
     place, which bumps their version counter; a new tensor has a new identity.
     """
-    tensors = [*module.parameters(), *module.buffers()]
-    return (id(module), *((id(tensor), tensor._version) for tensor in tensors))
+    key = [id(module)]
+    for submodule in module.modules():  # one walk; parameters() and buffers() take two
+        for tensor in (*submodule._parameters.values(), *submodule._buffers.values()):
+            if tensor is not None:
+                key += (id(tensor), tensor._version)
+    return tuple(key)
 
 
 class BatchInvariantInference:
@@ -82,6 +86,8 @@ class BatchInvariantInference:
         network = self.float64_module(module)
         outputs = None
         with torch.inference_mode():
+            if n_rows <= self.chunk_rows:  # the common one-chunk call, without copies
+                return _forward(network, _map(inputs, _to_float64))
             for start in range(0, n_rows, self.chunk_rows):
                 chunk = _map(_index(inputs, slice(start, start + self.chunk_rows)), _to_float64)
                 logits = _forward(network, chunk)
