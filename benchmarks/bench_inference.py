@@ -81,10 +81,10 @@ def main() -> None:
     ours_alone = np.vstack([ours.predict_proba(X[i : i + 1]) for i in rows])
     raw_alone = np.vstack([raw_forward(module, inputs[i : i + 1]) for i in rows])
     print("\n### a row alone against the same row among all 10 000 (max abs difference)\n")
-    print(f"- sknets predict_proba: {np.abs(ours_alone - ours.predict_proba(X)[rows]).max():.1e}")
-    print(
-        f"- raw float32 forward: {np.abs(raw_alone - raw_forward(module, inputs)[rows]).max():.1e}"
-    )
+    ours_gap = np.abs(ours_alone - ours.predict_proba(X)[rows]).max()
+    raw_gap = np.abs(raw_alone - raw_forward(module, inputs)[rows]).max()
+    print(f"- sknets predict_proba: {ours_gap:.1e}")
+    print(f"- raw float32 forward: {raw_gap:.1e}")
 
 
 if __name__ == "__main__":
