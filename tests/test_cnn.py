@@ -16,7 +16,15 @@ from sknets.augmentation import ImageAugmentation
 from sknets.cnn import CNNClassifier
 
 # A tiny network and a few epochs: enough to tell layouts apart, fast enough for many fits.
-TINY = {"channels": (4,), "hidden_layer_sizes": (8,), "max_epochs": 2, "random_state": 0}
+# device="cpu": "auto" would pick a GPU where there is one, and these tests compare seeded fits
+# to float64 precision and feed module_ CPU tensors, which only the CPU path promises.
+TINY = {
+    "channels": (4,),
+    "hidden_layer_sizes": (8,),
+    "max_epochs": 2,
+    "random_state": 0,
+    "device": "cpu",
+}
 
 
 @pytest.fixture
@@ -293,7 +301,7 @@ def test_augmentation_sees_training_batches_only(images):
     assert augment.batch_shapes == [(64, 1, 8, 8), (64, 1, 8, 8), (32, 1, 8, 8)] * 3
     proba = clf.predict_proba(X)
     assert len(augment.batch_shapes) == 9
-    with torch.no_grad():
+    with torch.no_grad():  # a CPU tensor: TINY keeps module_ on the CPU
         logits = clf.module_.eval()(torch.from_numpy(X))
     expected = torch.softmax(logits.double(), dim=1).numpy()
     np.testing.assert_allclose(proba, expected, rtol=1e-6)
@@ -376,11 +384,15 @@ def test_suggest_params_gives_a_valid_cnn_from_scalar_suggestions(images):
 
 
 # ------------------------------------------------------------------------- accuracy
-def test_defaults_reach_98_percent_on_digits(digits):
+def test_defaults_reach_97_percent_on_digits(digits):
     X, y = digits
     X_train, X_test, y_train, y_test = train_test_split(
         X.reshape(-1, 1, 8, 8), y, test_size=0.25, stratify=y, random_state=42
     )
-    # 100 epochs, about 10 s on one core: 0.989 with this seed, 0.987 to 0.993 over seeds 0-5.
-    clf = CNNClassifier(random_state=0).fit(X_train, y_train)
-    assert clf.score(X_test, y_test) >= 0.98
+    # About 45 epochs before the training loss converges, 5 s on one core. Measured on the
+    # CPU: 0.989 with this seed, 0.987 to 0.991 (4 to 6 errors of 450) over random_state
+    # 0-5, and the same 0.989 after moving the training inputs by 1e-6 or 1e-7. Another
+    # CPU's rounding changes the trajectory less than another seed: 0.97 (up to 13 errors,
+    # twice the worst measured) leaves room for it, and still fails a broken net (chance 0.1).
+    clf = CNNClassifier(random_state=0, device="cpu").fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.97

@@ -13,11 +13,20 @@ from sklearn.metrics import classification_report
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 from torch import nn
 
 from sknets import MLPClassifier
 
-FAST = {"hidden_layer_sizes": (16,), "max_epochs": 15, "lr": 0.01, "random_state": 0}
+# device="cpu": "auto" would pick a GPU where there is one, and these tests compare seeded
+# fits bit for bit and predictions to float64 precision, which only the CPU path promises.
+FAST = {
+    "hidden_layer_sizes": (16,),
+    "max_epochs": 15,
+    "lr": 0.01,
+    "random_state": 0,
+    "device": "cpu",
+}
 # A large net on few noisy rows: the validation loss turns up after a few epochs.
 OVERFITTING = {
     "hidden_layer_sizes": (256, 256),
@@ -25,6 +34,7 @@ OVERFITTING = {
     "max_epochs": 200,
     "early_stopping": True,
     "random_state": 0,
+    "device": "cpu",
 }
 
 
@@ -69,7 +79,22 @@ def test_predict_matches_argmax_of_proba_and_log_proba(blobs):
     clf = MLPClassifier(**FAST).fit(X, y)
     proba = clf.predict_proba(X)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
-    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-6)
+    log_proba = clf.predict_log_proba(X)
+    assert log_proba.shape == proba.shape and log_proba.dtype == np.float64
+    # Both come from the same float64 logits; softmax then log rounds at ~1e-16 of each
+    # probability, an absolute error of that size on its log: 1e-12 leaves a 1e4 margin.
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=0, atol=1e-12)
+
+
+def test_log_proba_stays_finite_where_proba_underflows(blobs):
+    X, y = blobs
+    clf = MLPClassifier(**FAST).fit(X, y)
+    far = X * 1e3  # ReLU logits grow with the input: gaps of thousands underflow exp()
+    proba = clf.predict_proba(far)
+    assert (proba == 0).any()  # guard: the naive log(predict_proba) would be -inf here
+    log_proba = clf.predict_log_proba(far)
+    assert np.isfinite(log_proba).all()
+    np.testing.assert_array_equal(log_proba.argmax(axis=1), proba.argmax(axis=1))
 
 
 def test_pandas_input_sets_feature_names(blobs):
@@ -111,12 +136,14 @@ def test_same_random_state_same_predictions_and_global_rng_untouched(blobs):
     torch.manual_seed(123)
     expected_next = torch.rand(1)
     torch.manual_seed(123)
-    first = MLPClassifier(**{**FAST, "dropout": 0.2}).fit(X, y).predict_proba(X)
+    seeded = {**FAST, "dropout": 0.2}
+    first = MLPClassifier(**seeded).fit(X, y).predict_proba(X)
     assert torch.rand(1) == expected_next  # fit ran inside a forked RNG
-    second = MLPClassifier(**{**FAST, "dropout": 0.2}).fit(X, y).predict_proba(X)
-    other = MLPClassifier(**{**FAST, "random_state": 1}).fit(X, y).predict_proba(X)
+    second = MLPClassifier(**seeded).fit(X, y).predict_proba(X)
+    other = MLPClassifier(**{**seeded, "random_state": 1}).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
-    assert not np.allclose(first, other)
+    # Only the seed differs: initial weights, shuffling and dropout masks all change.
+    assert np.abs(first - other).max() > 1e-3
 
 
 def test_history_without_validation(blobs):
@@ -136,9 +163,34 @@ def test_history_with_validation_fraction(blobs):
     assert clf.best_epoch_ == clf.history_["valid_loss"].idxmin()
 
 
-def test_early_stopping_stops_and_restores_best_weights():
-    from skorch.callbacks import Callback
+class BatchTargets(Callback):
+    """Record the targets of every training and every validation batch."""
 
+    def initialize(self):
+        self.training_ = []
+        self.validation_ = []
+        return self
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        targets = batch[1][0] if isinstance(batch[1], tuple) else batch[1]
+        (self.training_ if training else self.validation_).append(targets.numpy())
+
+
+def test_early_stopping_holds_out_ten_percent_by_default(blobs):
+    X, y = blobs  # 120 rows, 40 of each class
+    clf = MLPClassifier(**FAST, early_stopping=True, callbacks=[("targets", BatchTargets())])
+    clf.fit(X, y)
+    seen = dict(clf.net_.callbacks_)["targets"]
+    assert len(seen.validation_) == clf.n_epochs_  # one validation batch per epoch
+    for validation, training in zip(seen.validation_, seen.training_):
+        # validation_fraction=None: 10 %, 12 rows, stratified to 4 of each class.
+        np.testing.assert_array_equal(np.bincount(validation), [4, 4, 4])
+        assert len(training) == 108
+    without = MLPClassifier(**FAST, callbacks=[("targets", BatchTargets())]).fit(X, y)
+    assert dict(without.net_.callbacks_)["targets"].validation_ == []
+
+
+def test_early_stopping_stops_and_restores_best_weights():
     class SnapshotWeights(Callback):
         def initialize(self):
             self.snapshots_ = {}
@@ -198,6 +250,27 @@ def test_partial_fit_with_early_stopping_trains_without_a_holdout(blobs):
         clf.partial_fit(X, y, classes=[0, 1, 2])
     assert clf.n_epochs_ == 3
     assert "valid_loss" not in clf.history_
+
+
+def test_partial_fit_sample_weight(blobs):
+    X, y = blobs
+    weights = np.ones(len(y))
+    weights[::3] = 0
+
+    def three_epochs(X_train, y_train, sample_weight=None):
+        clf = full_batch()
+        for _ in range(3):
+            clf.partial_fit(X_train, y_train, classes=[0, 1, 2], sample_weight=sample_weight)
+        return clf.predict_proba(X)
+
+    weighted = three_epochs(X, y, weights)
+    dropped = three_epochs(X[weights > 0], y[weights > 0])
+    # One full batch per call: sum(w * loss) / sum(w) with zero weights is the mean loss of
+    # the kept rows up to float32 summation order (~1e-7 relative), and three Adam steps
+    # keep errors of that size (measured: at most 2e-7 relative over seeds 0-3).
+    np.testing.assert_allclose(weighted, dropped, rtol=1e-5, atol=0)
+    unweighted = three_epochs(X, y)
+    assert np.abs(weighted - unweighted).max() > 1e-3  # 5e-3 to 6e-2 measured
 
 
 def test_partial_fit_errors(blobs):
@@ -268,6 +341,36 @@ def test_sgd_uses_nesterov_momentum(blobs):
     assert group["momentum"] == 0.9 and group["nesterov"] is True
 
 
+class GradientEvaluations(Callback):
+    """Count the gradients computed and the training batches: LBFGS evaluates several per step."""
+
+    def initialize(self):
+        self.gradients_ = 0
+        self.batches_ = 0
+        return self
+
+    def on_grad_computed(self, net, **kwargs):
+        self.gradients_ += 1
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        self.batches_ += bool(training)
+
+
+def test_lbfgs_learns_with_its_closure(blobs):
+    X, y = blobs
+    clf = MLPClassifier(
+        **{**FAST, "lr": 0.1, "max_epochs": 5},
+        optimizer=torch.optim.LBFGS,
+        callbacks=[("evaluations", GradientEvaluations())],
+    ).fit(X, y)
+    assert isinstance(clf.net_.optimizer_, torch.optim.LBFGS)
+    counted = dict(clf.net_.callbacks_)["evaluations"]
+    # Up to max_iter=20 loss and gradient evaluations per step (100 for the 5 steps here);
+    # any first-order optimizer computes exactly one.
+    assert counted.batches_ == 5 and counted.gradients_ >= 2 * counted.batches_
+    assert clf.score(X, y) > 0.95
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "elu"])
 def test_each_activation_builds_and_learns(blobs, activation):
     X, y = blobs
@@ -284,11 +387,29 @@ def test_batch_norm_and_dropout_with_a_one_row_last_batch(blobs):
     assert clf.score(X, y) > 0.85
 
 
-def test_mixed_precision_on_cpu(blobs):
+def test_mixed_precision_trains_in_bfloat16_on_cpu(blobs):
     X, y = blobs
-    clf = MLPClassifier(**FAST, mixed_precision=True).fit(X, y)
-    assert clf.predict_proba(X).dtype == np.float64
-    assert clf.score(X, y) > 0.85
+    clf = MLPClassifier(**FAST, mixed_precision=True)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    trained_dtypes = set()
+
+    def record(layer, inputs, output):
+        if layer.training:
+            trained_dtypes.add(output.dtype)
+
+    handles = [layer.register_forward_hook(record) for layer in clf.module_.layers]
+    clf.partial_fit(X, y)
+    for handle in handles:
+        handle.remove()
+    # Under CPU autocast the Linear layers compute in bfloat16 (ReLU keeps their dtype).
+    assert trained_dtypes == {torch.bfloat16}
+    mixed = MLPClassifier(**FAST, mixed_precision=True).fit(X, y)
+    plain = MLPClassifier(**FAST).fit(X, y)
+    # Without autocast the two fits would be the same float32 computation, bit for bit;
+    # bfloat16 training moved the probabilities by 3.6e-4 to 2e-3 over seeds 0-3.
+    assert np.abs(mixed.predict_proba(X) - plain.predict_proba(X)).max() > 1e-4
+    assert mixed.predict_proba(X).dtype == np.float64
+    assert mixed.score(X, y) > 0.85
 
 
 def test_pickle_round_trip_and_clone(blobs):

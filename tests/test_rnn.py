@@ -18,7 +18,9 @@ from sknets.rnn import RNNClassifier
 from sknets.text import TextToSequences
 
 # ----------------------------------------------------------------------- fixtures
-FAST = {"hidden_size": 16, "max_epochs": 25, "lr": 0.02, "random_state": 0}
+# device="cpu" here and below: "auto" would pick a GPU where there is one, and these tests
+# compare seeded fits and predictions to float64 precision, which only the CPU path promises.
+FAST = {"hidden_size": 16, "max_epochs": 25, "lr": 0.02, "random_state": 0, "device": "cpu"}
 
 
 def sign_of_first_step(n_samples=160, n_steps=8, n_features=2, seed=0):
@@ -45,7 +47,10 @@ def test_each_cell_learns_a_sequence_task(cell, bidirectional):
     assert isinstance(clf.module_, RNN)
     assert isinstance(clf.module_.recurrent, CELLS[cell])
     assert clf.module_.recurrent.bidirectional is bidirectional
-    assert clf.score(X, y) > 0.9
+    # Training accuracy over random_state 0-9: 0.81 to 1.0 for the forward-only LSTM (the
+    # slowest to carry the first step through 8), 0.92 to 1.0 for the others; shuffled labels
+    # give 0.5. 0.7 survives another CPU's trajectory as it survives another seed.
+    assert clf.score(X, y) > 0.7
 
 
 def test_architecture_parameters_reach_the_module():
@@ -129,11 +134,19 @@ def test_ragged_sequences_are_learned():
 def test_padding_never_changes_a_prediction(cell, bidirectional, summary):
     X, y = ragged_sequences()
     clf = RNNClassifier(
-        cell, 8, bidirectional=bidirectional, summary=summary, max_epochs=2, random_state=0
+        cell,
+        8,
+        bidirectional=bidirectional,
+        summary=summary,
+        max_epochs=2,
+        random_state=0,
+        device="cpu",
     ).fit(X, y)
     short = np.random.default_rng(1).normal(size=(3, 2))
     longer = [np.full((9, 2), 50.0), short, np.full((6, 2), -50.0)]
     alone = clf.predict_proba([short])
+    # Prediction runs in float64 on the CPU and packs each row's valid steps only: alone or
+    # among longer rows, the row meets the same computation up to ~1e-15 rounding.
     np.testing.assert_allclose(clf.predict_proba(longer)[1:2], alone, atol=1e-6)
     # Guard: had the padding been read, the prediction would differ.
     padded = np.vstack([short, np.zeros((6, 2))])
@@ -173,7 +186,8 @@ def test_text_pipeline_learns_and_reads_unknown_tokens():
 def test_token_ids_beyond_the_vocabulary_read_as_out_of_vocabulary():
     texts, labels = sentiment_texts()
     ids = TextToSequences().fit_transform(texts)
-    clf = RNNClassifier(vocab_size="auto", embedding_dim=8, max_epochs=2).fit(ids, labels)
+    clf = RNNClassifier(vocab_size="auto", embedding_dim=8, max_epochs=2, device="cpu")
+    clf.fit(ids, labels)
     unseen = np.array([[2, 500, 3, 0]])
     out_of_vocabulary = np.array([[2, 1, 3, 0]])
     np.testing.assert_allclose(clf.predict_proba(unseen), clf.predict_proba(out_of_vocabulary))
@@ -259,15 +273,18 @@ def test_clipping_auto_is_off_for_gated_cells_and_a_float_sets_the_bound():
 def test_sample_weight_equals_repetition():
     X, y = sign_of_first_step(n_samples=15, n_features=1)
     weights = np.random.default_rng(0).integers(0, 4, size=15)
-    params = {"hidden_size": 8, "lr": 3e-3, "max_epochs": 20, "batch_size": 1024}
+    params = {"hidden_size": 8, "lr": 3e-3, "max_epochs": 20, "batch_size": 1024, "device": "cpu"}
     weighted = RNNClassifier(random_state=0, **params).fit(X, y, sample_weight=weights)
     repeated = RNNClassifier(random_state=0, **params).fit(X.repeat(weights, 0), y.repeat(weights))
+    # One full batch per epoch: the two losses are the same sum in another order, so the
+    # fits part by float32 rounding only: measured 4e-9 to 6e-9 over random_state 0-3, and
+    # below 1e-7 with the repeated rows moved by 1e-6. 1e-5 leaves a 100x margin.
     np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-5)
 
 
 def test_partial_fit_pickle_and_history_on_ragged_input():
     X, y = ragged_sequences()
-    clf = RNNClassifier(hidden_size=8, random_state=0)
+    clf = RNNClassifier(hidden_size=8, random_state=0, device="cpu")
     clf.partial_fit(X, y, classes=[0, 1]).partial_fit(X, y)
     assert clf.n_epochs_ == 2
     assert list(clf.history_.index) == [1, 2]
@@ -355,11 +372,17 @@ def test_input_shape_must_match_the_features_of_three_d_input():
 
 
 # ---------------------------------------------------------------- accuracy target
-def test_lstm_reads_digits_row_by_row_above_95_percent():
+def test_lstm_reads_digits_row_by_row_above_92_percent():
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X / 16, y, test_size=0.25, stratify=y, random_state=42
     )
-    # 0.96 to 0.98 over random_state 0-3 and 42 (0.973 for 42), in a few seconds.
-    clf = RNNClassifier("lstm", input_shape=(8, 8), lr=5e-3, max_epochs=30, random_state=42)
-    assert clf.fit(X_train, y_train).score(X_test, y_test) >= 0.95
+    # A second or two. Measured on the CPU: 0.973 for random_state=42, 0.960 to 0.980 (9 to
+    # 18 errors of 450) over random_state 0-5 and 42, and the same 0.973 after moving the
+    # training inputs by 1e-6 or 1e-7. Another CPU's rounding changes the trajectory less
+    # than another seed: 0.92 (up to 36 errors, twice the worst measured) leaves room for it,
+    # and still fails a broken net (chance 0.1).
+    clf = RNNClassifier(
+        "lstm", input_shape=(8, 8), lr=5e-3, max_epochs=30, random_state=42, device="cpu"
+    )
+    assert clf.fit(X_train, y_train).score(X_test, y_test) >= 0.92
