@@ -24,9 +24,12 @@ from torch import nn
 
 from ._data import Inputs, _index, _map
 
-#: Rows per forward pass at inference at the least (``batch_size`` when it is larger): large
-#: enough to keep the matrix kernels busy, small enough for activations to stay in cache.
+#: Most rows per forward pass at inference: enough to keep the matrix kernels busy.
 INFERENCE_CHUNK_ROWS = 512
+
+#: Most bytes of float64 input per forward pass: large samples (photos) get fewer rows per
+#: chunk, never fewer than the training ``batch_size``, whose activations already fit.
+INFERENCE_CHUNK_BYTES = 4 * 2**20
 
 
 def _weights_key(module: nn.Module) -> tuple:
@@ -50,25 +53,34 @@ class BatchInvariantInference:
     ----------
     device : torch.device
         The device the module was trained on.
-    chunk_rows : int
-        Rows per forward pass.
+    batch_size : int
+        The training batch size: the fewest rows per forward pass (see
+        :data:`INFERENCE_CHUNK_ROWS` and :data:`INFERENCE_CHUNK_BYTES` for the most).
     mixed_precision : bool
         On accelerators, run under bfloat16 autocast as in training (the CPU always uses
         float64).
     """
 
-    def __init__(self, device: torch.device, chunk_rows: int, mixed_precision: bool) -> None:
+    def __init__(self, device: torch.device, batch_size: int, mixed_precision: bool) -> None:
         self.device = device
-        self.chunk_rows = chunk_rows
+        self.batch_size = batch_size
         self.mixed_precision = mixed_precision
         self._float64_module: nn.Module | None = None
         self._float64_key: tuple | None = None
 
     def __call__(self, module: nn.Module, inputs: Inputs, n_rows: int) -> torch.Tensor:
         """Return the module's outputs for ``inputs`` as a float64 CPU tensor."""
+        chunk_rows = self.chunk_rows(inputs, n_rows)
         if self.device.type == "cpu":
-            return self._float64_outputs(module, inputs, n_rows)
-        return self._fixed_shape_outputs(module, inputs, n_rows)
+            return self._float64_outputs(module, inputs, n_rows, chunk_rows)
+        return self._fixed_shape_outputs(module, inputs, n_rows, chunk_rows)
+
+    def chunk_rows(self, inputs: Inputs, n_rows: int) -> int:
+        """Rows per forward pass for inputs of this size per row (the same for every call)."""
+        tensors = inputs.values() if isinstance(inputs, dict) else [inputs]
+        float64_bytes_per_row = max(1, 8 * sum(tensor.nelement() for tensor in tensors) // n_rows)
+        by_size = min(INFERENCE_CHUNK_ROWS, INFERENCE_CHUNK_BYTES // float64_bytes_per_row)
+        return max(self.batch_size, by_size)
 
     def __getstate__(self) -> dict:
         # The float64 copy doubles the weights and is rebuilt on demand: never pickle it.
@@ -82,29 +94,33 @@ class BatchInvariantInference:
             self._float64_key = key
         return self._float64_module
 
-    def _float64_outputs(self, module: nn.Module, inputs: Inputs, n_rows: int) -> torch.Tensor:
+    def _float64_outputs(
+        self, module: nn.Module, inputs: Inputs, n_rows: int, chunk_rows: int
+    ) -> torch.Tensor:
         network = self.float64_module(module)
         outputs = None
         with torch.inference_mode():
-            if n_rows <= self.chunk_rows:  # the common one-chunk call, without copies
+            if n_rows <= chunk_rows:  # the common one-chunk call, without copies
                 return _forward(network, _map(inputs, _to_float64))
-            for start in range(0, n_rows, self.chunk_rows):
-                chunk = _map(_index(inputs, slice(start, start + self.chunk_rows)), _to_float64)
+            for start in range(0, n_rows, chunk_rows):
+                chunk = _map(_index(inputs, slice(start, start + chunk_rows)), _to_float64)
                 logits = _forward(network, chunk)
                 if outputs is None:
                     outputs = logits.new_empty((n_rows, *logits.shape[1:]))
                 outputs[start : start + len(logits)] = logits
         return outputs
 
-    def _fixed_shape_outputs(self, module: nn.Module, inputs: Inputs, n_rows: int):
+    def _fixed_shape_outputs(
+        self, module: nn.Module, inputs: Inputs, n_rows: int, chunk_rows: int
+    ) -> torch.Tensor:
         module.eval()
         outputs = None
         with torch.inference_mode():
-            for start in range(0, n_rows, self.chunk_rows):
-                stop = min(start + self.chunk_rows, n_rows)
+            for start in range(0, n_rows, chunk_rows):
+                stop = min(start + chunk_rows, n_rows)
                 # The last chunk repeats its last row up to the full size: same shape, same
                 # kernels, and lengths or token ids stay valid.
-                rows = torch.arange(start, start + self.chunk_rows).clamp_(max=n_rows - 1)
+                rows = torch.arange(start, start + chunk_rows).clamp_(max=n_rows - 1)
                 chunk = _map(
                     _index(inputs, rows), lambda tensor: tensor.to(self.device, non_blocking=True)
                 )

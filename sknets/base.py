@@ -28,7 +28,7 @@ from torch import nn
 from ._convergence import ConvergenceStopping, FiniteLossCheck, NonFiniteLossError
 from ._data import ArrayData, HoldoutSplit, as_module_tensor
 from ._engine import EngineNet, resolve_device, seeded
-from ._inference import INFERENCE_CHUNK_ROWS, BatchInvariantInference
+from ._inference import BatchInvariantInference
 from ._sklearn_compat import (
     Interval,
     Options,
@@ -331,9 +331,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             mixed_precision=self.mixed_precision,
             batch_transform=self._batch_transform(),
         ).initialize()
-        self._inference = BatchInvariantInference(
-            device, max(self.batch_size, INFERENCE_CHUNK_ROWS), self.mixed_precision
-        )
+        self._inference = BatchInvariantInference(device, self.batch_size, self.mixed_precision)
 
     def _train(
         self, data: ArrayData, n_epochs: int, *, use_validation: bool, check_convergence: bool

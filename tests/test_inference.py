@@ -99,15 +99,24 @@ def test_pickle_leaves_out_the_float64_copy():
     np.testing.assert_array_equal(restored.predict_proba(X), expected)
 
 
+def test_chunks_hold_fewer_rows_of_large_samples_but_never_fewer_than_batch_size():
+    inference = BatchInvariantInference(torch.device("cpu"), batch_size=32, mixed_precision=False)
+    assert inference.chunk_rows(torch.zeros(10, 784), 10) == 512  # 6 KB per float64 row
+    # 3x224x224 photos: 1.2 MB per float64 row, 3 fit in 4 MiB; the batch size wins.
+    assert inference.chunk_rows(torch.zeros(2, 3, 224, 224), 2) == 32
+    rows = {"x": torch.zeros(4, 1000, 10), "lengths": torch.ones(4, dtype=torch.long)}
+    assert inference.chunk_rows(rows, 4) == 52  # 4 MiB / (8 * 10 001 values per row)
+
+
 def test_accelerator_path_uses_fixed_shape_chunks():
     """Device logic of the non-CPU path, run on the CPU: every forward sees chunk_rows rows."""
     torch.manual_seed(0)
     module = torch.nn.Linear(3, 2)
     shapes = []
     module.register_forward_hook(lambda m, i, o: shapes.append(tuple(i[0].shape)))
-    inference = BatchInvariantInference(torch.device("cpu"), chunk_rows=4, mixed_precision=False)
+    inference = BatchInvariantInference(torch.device("cpu"), batch_size=4, mixed_precision=False)
     inputs = torch.randn(10, 3)
-    outputs = inference._fixed_shape_outputs(module, inputs, 10)
+    outputs = inference._fixed_shape_outputs(module, inputs, 10, chunk_rows=4)
     assert shapes == [(4, 3)] * 3  # 10 rows: two full chunks and one padded to 4
     assert outputs.dtype == torch.float64 and outputs.shape == (10, 2)
     with torch.no_grad():
@@ -116,6 +125,6 @@ def test_accelerator_path_uses_fixed_shape_chunks():
     rows = []
     recurrent = torch.nn.Module()
     recurrent.forward = lambda x, lengths: rows.append(lengths.clone()) or x[:, 0, :2]
-    inference._fixed_shape_outputs(recurrent, lengths, 5)
+    inference._fixed_shape_outputs(recurrent, lengths, 5, chunk_rows=4)
     # The padded chunk repeats the last row, so its lengths stay valid.
     torch.testing.assert_close(rows[1], torch.tensor([4, 4, 4, 4]))
