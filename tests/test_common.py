@@ -11,9 +11,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sknets import CNNClassifier, MLPClassifier, RNNClassifier
 
 # Full-batch training (the check data sets have < 1024 rows), a higher learning rate.
-FAST = {"max_epochs": 60, "lr": 0.03, "batch_size": 1024, "random_state": 0}
+FAST = {"max_epochs": 60, "lr": 0.03, "batch_size": 1024, "random_state": 0, "device": "cpu"}
 
-DEFAULTS = [MLPClassifier(), CNNClassifier(), RNNClassifier()]
+# Defaults, with device pinned to the CPU (what device="auto" is on a machine without a GPU):
+# the checks' 1e-7 batch invariance is the CPU's float64 inference guarantee (see
+# sknets/_inference.py), and a GPU dev machine must run the same checks as CI.
+CPU = {"device": "cpu"}
+DEFAULTS = [MLPClassifier(**CPU), CNNClassifier(**CPU), RNNClassifier(**CPU)]
 FAST_SETTINGS = [
     MLPClassifier(hidden_layer_sizes=(16,), **FAST),
     CNNClassifier(channels=(8,), hidden_layer_sizes=(16,), **FAST),
