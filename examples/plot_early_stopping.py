@@ -105,9 +105,9 @@ fig.tight_layout()
 # --------------
 # ``early_stopping=True`` does this automatically: it holds out ``validation_fraction`` of
 # the rows (10 % unless you say otherwise), stops when the validation loss has not improved
-# by ``tol`` for more than ``n_iter_no_change`` epochs, and **restores the weights of the best epoch** — the model you
-# get is the one at ``best_epoch_``, not the last one trained. ``max_epochs`` becomes an
-# upper bound.
+# by ``tol`` for more than ``n_iter_no_change`` epochs, and **restores the weights of the
+# best epoch** — the model you get is the one at ``best_epoch_``, not the last one trained.
+# ``max_epochs`` becomes an upper bound.
 stopped = MLPClassifier(
     hidden_layer_sizes=(256, 256),
     lr=3e-3,

@@ -50,6 +50,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
     from .tuning.config import TuneConfig
     from .tuning.report import format_study_summary
+    from .tuning.storage import claim_lock
     from .tuning.workers import optuna_verbosity, run_until_study_has
 
     try:
@@ -79,7 +80,8 @@ def run_tune(args: argparse.Namespace) -> int:
             f"worker {os.getpid()} joins study {study.study_name!r} ({n_trials} trials in all)",
             flush=True,
         )
-        run_until_study_has(study, objective, n_trials, deadline=deadline)
+        lock = claim_lock(storage, study.study_name)
+        run_until_study_has(study, objective, n_trials, deadline=deadline, lock=lock)
     print(format_study_summary(study), flush=True)
     return EXIT_OK
 
@@ -142,8 +144,8 @@ def add_tune_parsers(subparsers: argparse._SubParsersAction) -> None:
         "--heartbeat-interval",
         type=int,
         default=HEARTBEAT_INTERVAL,
-        help=f"seconds between heartbeats; a trial silent for 3 of them is run again "
-        f"(default {HEARTBEAT_INTERVAL})",
+        help=f"seconds between heartbeats; a trial silent for 3 of them (and 30 s more on a "
+        f"journal file) is run again (default {HEARTBEAT_INTERVAL})",
     )
     tune.add_argument("-q", "--quiet", action="store_true", help="no line per trial")
     tune.set_defaults(handler=run_tune)

@@ -169,11 +169,29 @@ class TextToSequences(TransformerMixin, BaseEstimator):
             ids[row, : len(row_ids)] = row_ids
         return ids
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the columns :meth:`transform` returns: the token positions.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; the input is a single column of texts (as in ``CountVectorizer``).
+
+        Returns
+        -------
+        ndarray of str objects, of shape (``max_length_``,)
+            ``"token0"``, ``"token1"``, … for the first, second, … token of each text.
+        """
+        check_is_fitted(self)
+        return np.asarray([f"token{position}" for position in range(self.max_length_)], object)
+
     def __sklearn_tags__(self):
         # The same input tags as sklearn's text vectorizers: a 1-D list of strings.
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
+        # Token ids are int64 whatever the input; no input dtype is kept.
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
     def _build_analyzer(self) -> Callable[[str], list[str]]:

@@ -6,6 +6,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import estimator_checks
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknets.text import TextToSequences
 
@@ -228,3 +231,97 @@ def test_transform_input_errors():
 def test_parameter_errors(params, match):
     with pytest.raises(ValueError, match=match):
         TextToSequences(**params).fit(TEXTS)
+
+
+# ------------------------------------------------------------- scikit-learn's check suite
+# parametrize_with_checks runs nothing but check_estimator_cloneable on an estimator whose
+# input is 1-D text (it warns "Can't test estimator TextToSequences which requires input of
+# type ..." and stops), since its checks generate numeric arrays. So the suite runs on a
+# Pipeline whose first step writes each row of numbers as a text of words ("p4 n12 …"):
+# every fit, transform, clone, pickle and set_output of the checks goes through
+# TextToSequences unchanged. The checks that need no data run on it directly.
+
+
+class NumbersAsWords:
+    """Each row of numbers as one text: 1.0 -> "p4", -3.0 -> "n12" (counted in quarters).
+
+    Numbers that round to 0 are left out, so texts have different lengths (some none at
+    all). A class rather than a function so that the check ids (the estimator's repr) are
+    the same in every process, as pytest-xdist needs.
+    """
+
+    def __call__(self, X) -> list[str]:
+        quarters = np.rint(np.asarray(X) * 4).astype(int)
+        return [
+            " ".join(f"{'n' if value < 0 else 'p'}{abs(value)}" for value in row if value)
+            for row in quarters
+        ]
+
+    def __repr__(self) -> str:
+        return "NumbersAsWords()"
+
+
+class OneTextColumn:
+    """``feature_names_out`` of that step: its output is one column of texts."""
+
+    def __call__(self, transformer, input_features) -> np.ndarray:
+        return np.asarray(["text"], dtype=object)
+
+    def __repr__(self) -> str:
+        return "OneTextColumn()"
+
+
+NUMBERS_AS_TEXT = FunctionTransformer(
+    NumbersAsWords(), validate=True, feature_names_out=OneTextColumn()
+)
+
+PIPELINE_CHANGES_STEPS = (
+    "Pipeline fits the estimators in its `steps` parameter in place, which these checks "
+    "forbid; scikit-learn expects the same failures of its own Pipeline "
+    "(PER_ESTIMATOR_XFAIL_CHECKS in sklearn/utils/_test_common/instance_generator.py)"
+)
+
+
+@parametrize_with_checks(
+    [make_pipeline(NUMBERS_AS_TEXT, TextToSequences())],
+    expected_failed_checks=lambda pipeline: {
+        "check_estimators_overwrite_params": PIPELINE_CHANGES_STEPS,
+        "check_dont_overwrite_parameters": PIPELINE_CHANGES_STEPS,
+    },
+)
+def test_sklearn_checks_through_a_numbers_to_text_step(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        estimator_checks.check_estimator_cloneable,
+        estimator_checks.check_estimator_repr,
+        estimator_checks.check_no_attributes_set_in_init,
+        estimator_checks.check_get_params_invariance,
+        estimator_checks.check_set_params,
+        estimator_checks.check_parameters_default_constructible,
+        estimator_checks.check_do_not_raise_errors_in_init_or_set_params,
+        estimator_checks.check_valid_tag_types,
+        estimator_checks.check_estimator_tags_renamed,
+        estimator_checks.check_mixin_order,
+    ],
+    ids=lambda check: check.__name__,
+)
+def test_sklearn_checks_without_data(check):
+    check("TextToSequences", TextToSequences())
+
+
+def test_feature_names_and_pandas_output():
+    to_ids = TextToSequences(max_length=3).fit(TEXTS)
+    assert list(to_ids.get_feature_names_out()) == ["token0", "token1", "token2"]
+    frame = to_ids.set_output(transform="pandas").transform(["the cat", "dog"])
+    assert list(frame.columns) == ["token0", "token1", "token2"]
+    np.testing.assert_array_equal(frame.to_numpy(), [[2, 3, 0], [4, 0, 0]])
+    with pytest.raises(NotFittedError):
+        TextToSequences().get_feature_names_out()
+
+
+def test_tags_say_no_input_dtype_is_preserved():
+    assert TextToSequences().__sklearn_tags__().transformer_tags.preserves_dtype == []

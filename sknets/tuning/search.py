@@ -408,6 +408,18 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self._check_refitted("classes_")
         return self.best_estimator_.classes_
 
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features ``best_estimator_`` was trained on."""
+        self._check_refitted("n_features_in_")
+        return self.best_estimator_.n_features_in_
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """Column names ``best_estimator_`` was trained on (a DataFrame's only)."""
+        self._check_refitted("feature_names_in_")
+        return self.best_estimator_.feature_names_in_
+
     # ------------------------------------------------------------------------- plots
     def plot_optimization_history(self):
         """Score per trial and best so far.

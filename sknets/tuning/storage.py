@@ -12,6 +12,7 @@ treats both alike.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 import warnings
@@ -29,7 +30,11 @@ from optuna.storages import (
 # The heartbeat interface is not public in Optuna; it is imported here only, so a rename in a
 # future Optuna is fixed in one place.
 from optuna.storages._heartbeat import BaseHeartbeat  # noqa: I001
-from optuna.storages.journal import JournalFileBackend
+from optuna.storages.journal import (
+    JournalFileBackend,
+    JournalFileOpenLock,
+    JournalFileSymlinkLock,
+)
 from optuna.trial import TrialState
 
 #: Seconds between two heartbeats of a running trial.
@@ -47,6 +52,18 @@ HEARTBEAT_ATTR = "sknets:heartbeat"
 
 #: Attempts to connect to a database whose tables other workers may be creating right now.
 CONNECT_ATTEMPTS = 5
+
+#: Seconds after which the lock of a journal file that a killed worker left behind is broken
+#: (Optuna's default, passed explicitly since the grace period of a journal depends on it).
+#: Until then no worker can write to the file, heartbeats included.
+JOURNAL_LOCK_GRACE = 30
+
+#: Added to a journal (or SQLite) file's path to name the file that CLI workers lock while
+#: they claim a trial (Optuna locks ``<journal>.lock`` for its own writes).
+CLAIM_LOCK_SUFFIX = ".sknets-claim"
+
+#: Seconds after which a claim lock file left by a killed worker is removed.
+CLAIM_LOCK_GRACE = 30
 
 
 def _retry_callback() -> RetryHeartbeatStaleTrialCallback:
@@ -71,6 +88,10 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     grace_period : int, default=None
         Seconds without a heartbeat after which a running trial is failed and queued again;
         ``None`` means 3 heartbeat intervals.
+    claim_lock_file : str or None, default=None
+        File that ``sknets tune`` workers lock while they count the study's trials and claim
+        one (see :func:`claim_lock`); :func:`resolve_storage` sets it next to the journal.
+        ``None``: workers do not lock, and may together run more trials than asked.
 
     Examples
     --------
@@ -88,10 +109,12 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
         *,
         heartbeat_interval: int = HEARTBEAT_INTERVAL,
         grace_period: int | None = None,
+        claim_lock_file: str | None = None,
     ) -> None:
         super().__init__(backend)
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period or GRACE_INTERVALS * heartbeat_interval
+        self.claim_lock_file = claim_lock_file
         self.stale_trial_callback = _retry_callback()
 
     def record_heartbeat(self, trial_id: int) -> None:
@@ -152,7 +175,8 @@ def resolve_storage(storage, *, heartbeat_interval: int = HEARTBEAT_INTERVAL) ->
         as it is.
     heartbeat_interval : int, default=30
         Seconds between heartbeats of running trials, for the URL and file forms; a trial
-        silent for 3 intervals is failed and queued again.
+        silent for 3 intervals (3 intervals and 30 s for a journal file, whose lock a killed
+        worker may hold that long) is failed and queued again.
 
     Returns
     -------
@@ -183,8 +207,15 @@ def resolve_storage(storage, *, heartbeat_interval: int = HEARTBEAT_INTERVAL) ->
             return _connect_database(location, int(heartbeat_interval))
         if not location:
             raise ValueError("storage='' is empty; pass None, a journal file path or a URL")
+        # A worker killed while it writes (each epoch, each heartbeat) leaves the journal's
+        # lock behind, and every worker's heartbeats wait until it is broken: a live trial
+        # must not look dead meanwhile, so the grace period covers that wait too.
+        lock = JournalFileSymlinkLock(location, grace_period=JOURNAL_LOCK_GRACE)
         return HeartbeatJournalStorage(
-            JournalFileBackend(location), heartbeat_interval=int(heartbeat_interval)
+            JournalFileBackend(location, lock_obj=lock),
+            heartbeat_interval=int(heartbeat_interval),
+            grace_period=GRACE_INTERVALS * int(heartbeat_interval) + JOURNAL_LOCK_GRACE,
+            claim_lock_file=location + CLAIM_LOCK_SUFFIX,
         )
     raise ValueError(
         f"storage={storage!r} is not supported; pass None (in memory), a journal file path, "
@@ -203,3 +234,116 @@ def count_states(study: optuna.Study) -> dict[str, int]:
     for trial in study.get_trials(deepcopy=False):
         counts[trial.state.name] += 1
     return counts
+
+
+# ------------------------------------------------------------------------- claim locks
+# Workers of ``sknets tune`` each count the study's trials, then run one if the study is
+# short of its total. Between the count and the trial's creation (or the pop of a waiting
+# retry) another worker can count too, and both run one: the study ends with a trial too
+# many. Optuna's storages have no "create a trial if there are fewer than n", so the workers
+# hold a lock from the count until their trial exists. Failing a dead worker's trial and
+# queueing its retry happens inside the same lock (Optuna does it just before it creates a
+# trial), so no worker sees the moment between the two, when the study looks a trial short.
+class ClaimLock:
+    """A lock held while counting a study's trials and claiming one; this one does nothing.
+
+    ``release`` may be called when the lock is not held (it then does nothing), so a holder
+    can release it as soon as its trial exists and again, safely, when it is done.
+    """
+
+    def acquire(self) -> None:
+        """Block until the lock is held."""
+
+    def release(self) -> None:
+        """Let the next worker in; nothing if the lock is not held."""
+
+
+class FileClaimLock(ClaimLock):
+    """A lock file (``<path>.lock``) created exclusively, for workers on one file system.
+
+    The file of a worker killed while holding it is removed after ``CLAIM_LOCK_GRACE``
+    seconds without change (the lock is held for milliseconds).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = JournalFileOpenLock(path, grace_period=CLAIM_LOCK_GRACE)
+        self._held = False
+
+    def acquire(self) -> None:
+        self._lock.acquire()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            # RuntimeError: the file is gone, removed by a worker that took this one, held
+            # past the grace period, for dead. There is nothing left to release.
+            with contextlib.suppress(RuntimeError):
+                self._lock.release()
+
+
+class PostgresClaimLock(ClaimLock):
+    """A PostgreSQL advisory lock, taken in a transaction of its own connection.
+
+    The server releases it when the transaction ends, including when the connection of a
+    killed worker drops, so a dead holder never blocks the others.
+    """
+
+    def __init__(self, engine, study_name: str) -> None:
+        self.engine = engine
+        digest = hashlib.sha256(f"sknets claim {study_name}".encode()).digest()
+        self.key = int.from_bytes(digest[:8], "big", signed=True)  # a PostgreSQL bigint
+        self._connection = None
+
+    def acquire(self) -> None:
+        import sqlalchemy
+
+        connection = self.engine.connect()
+        try:
+            connection.execute(
+                sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.key}
+            )
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+
+    def release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()  # rolls the transaction back, which releases the lock
+
+
+def claim_lock(storage: BaseStorage, study_name: str) -> ClaimLock:
+    """The lock that workers sharing study ``study_name`` in ``storage`` claim trials under.
+
+    A lock file next to a journal file or an SQLite database, an advisory lock on
+    PostgreSQL. Other storages (in memory: one process; MySQL, Redis…) get a lock that does
+    nothing, and their workers may, rarely, run a trial more than the study asks.
+
+    Parameters
+    ----------
+    storage : optuna.storages.BaseStorage
+        As returned by :func:`resolve_storage`.
+    study_name : str
+        The shared study.
+
+    Returns
+    -------
+    lock : ClaimLock
+
+    Examples
+    --------
+    >>> type(claim_lock(resolve_storage(None), "study")).__name__
+    'ClaimLock'
+    """
+    if isinstance(storage, HeartbeatJournalStorage) and storage.claim_lock_file is not None:
+        return FileClaimLock(storage.claim_lock_file)
+    if isinstance(storage, RDBStorage):
+        url = storage.engine.url
+        if url.get_backend_name() == "postgresql":
+            return PostgresClaimLock(storage.engine, study_name)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return FileClaimLock(url.database + CLAIM_LOCK_SUFFIX)
+    return ClaimLock()

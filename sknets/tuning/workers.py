@@ -24,7 +24,13 @@ from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
 from .objective import FAIL_REASON
-from .storage import HEARTBEAT_INTERVAL, count_states, is_shareable, resolve_storage
+from .storage import (
+    HEARTBEAT_INTERVAL,
+    ClaimLock,
+    count_states,
+    is_shareable,
+    resolve_storage,
+)
 
 #: Seconds between two looks at the storage (progress bar, waiting for other workers).
 POLL_INTERVAL = 0.5
@@ -288,6 +294,7 @@ def run_until_study_has(
     catch: tuple = (Exception,),
     callbacks: list | None = None,
     poll_interval: float = POLL_INTERVAL,
+    lock: ClaimLock | None = None,
 ) -> None:
     """Run trials until the study (all its workers together) holds ``n_trials`` of them.
 
@@ -295,17 +302,37 @@ def run_until_study_has(
     the work. A worker returns once the study has its trials and no other worker's trial is
     still running; while it waits, a trial whose worker died goes stale, is failed and queued
     again, and is run here, so a study never ends with a trial lost.
+
+    ``lock`` (``claim_lock(storage, study.study_name)``) is held from the count of the
+    study's trials until the trial to run exists, so that two workers never both take the
+    last place: without it, the study may end with more than ``n_trials`` trials.
     """
+    lock = ClaimLock() if lock is None else lock
+
+    def run_unlocked(trial: optuna.Trial):
+        # The trial exists (created, or popped from the waiting ones): let the others count.
+        lock.release()
+        return objective(trial)
+
     while deadline is None or time.time() < deadline:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExperimentalWarning)
-            optuna.storages.fail_stale_trials(study)
-        counted, waiting, running = counted_trials(study)
-        if counted < n_trials or waiting:
-            run_share(
-                study, objective, n_trials=1, deadline=deadline, catch=catch, callbacks=callbacks
-            )
-        elif running:
-            time.sleep(poll_interval)
-        else:
+        lock.acquire()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+            counted, waiting, running = counted_trials(study)
+            if counted < n_trials or waiting:
+                run_share(
+                    study,
+                    run_unlocked,
+                    n_trials=1,
+                    deadline=deadline,
+                    catch=catch,
+                    callbacks=callbacks,
+                )
+                continue
+        finally:
+            lock.release()
+        if not running:
             return
+        time.sleep(poll_interval)

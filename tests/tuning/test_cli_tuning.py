@@ -7,7 +7,8 @@ import optuna
 import pytest
 
 from sknets.cli_tuning import add_tune_parsers, main
-from sknets.tuning.storage import resolve_storage
+from sknets.tuning import workers
+from sknets.tuning.storage import CLAIM_LOCK_SUFFIX, FileClaimLock, resolve_storage
 
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
 
@@ -40,6 +41,18 @@ def test_parsers_set_handlers():
     assert tune.handler.__name__ == "run_tune" and tune.heartbeat_interval == 30
     study = parser.parse_args(["study", "--storage", "s.log"])
     assert study.handler.__name__ == "run_study" and study.study_name is None
+
+
+def test_tune_workers_claim_trials_under_the_studys_lock(tmp_path, config_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        workers, "run_until_study_has", lambda *args, **kwargs: calls.append(kwargs)
+    )
+    journal = str(tmp_path / "study.journal")
+    assert main(["tune", config_path, "--storage", journal, "--study-name", "iris", "-q"]) == 0
+    (kwargs,) = calls
+    assert isinstance(kwargs["lock"], FileClaimLock)
+    assert kwargs["lock"].path == journal + CLAIM_LOCK_SUFFIX
 
 
 def test_tune_runs_the_study_total_and_study_summarises_it(tmp_path, config_path, capsys):

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import optuna
@@ -28,6 +29,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
 from sknets.tuning import OptunaSearchCV, resolve_storage
+from sknets.tuning.storage import PostgresClaimLock, claim_lock
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,7 +38,9 @@ pytestmark = [
 
 N_TRIALS = 6
 MAX_EPOCHS = 30
-HEARTBEAT_SECONDS = 2  # a killed worker's trial is stale after 3 heartbeats: 6 s
+# A killed worker's trial is stale after 3 heartbeats: 6 s on PostgreSQL, 36 s on a journal
+# file (whose lock a worker killed mid-write holds for 30 s, heartbeats of all waiting).
+HEARTBEAT_SECONDS = 2
 WAIT_SECONDS = 180
 
 CONFIG = f"""
@@ -229,7 +233,10 @@ def _kill_mid_trial_and_resume(tmp_path, storage_location: str, study_name: str)
     retries = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
     assert retries[0].params == killed.params
-    # The study has exactly its trials, and nothing is left running or waiting.
+    # The study has exactly its trials, and nothing is left running or waiting. Exactly:
+    # the workers count the trials and claim one under the study's claim lock, so two of
+    # them never both take the last place, nor one a place while another fails the killed
+    # trial and queues its retry (which, unlocked, ended the study with 7 complete trials).
     states = [trial.state for trial in trials]
     assert states.count(TrialState.COMPLETE) == N_TRIALS
     assert states.count(TrialState.FAIL) == 1 and len(states) == N_TRIALS + 1
@@ -273,3 +280,54 @@ def test_search_with_worker_processes_on_postgres(postgres_url, small_digits, fa
     assert [trial.state for trial in stored.trials] == [TrialState.COMPLETE] * 4
     assert len({_worker_pid(trial) for trial in stored.trials}) == 2
     assert search.best_score_ == pytest.approx(stored.best_value)
+
+
+def _acquire_in_background(lock) -> threading.Event:
+    """Start acquiring ``lock`` in a thread; the event is set once it is held."""
+    acquired = threading.Event()
+    threading.Thread(target=lambda: (lock.acquire(), acquired.set()), daemon=True).start()
+    return acquired
+
+
+def test_postgres_claim_lock_excludes_other_connections(postgres_url):
+    storage = resolve_storage(postgres_url)
+    first, second = claim_lock(storage, "locked"), claim_lock(storage, "locked")
+    assert isinstance(first, PostgresClaimLock)
+    first.acquire()
+    second_acquired = _acquire_in_background(second)
+    try:
+        assert not second_acquired.wait(timeout=0.5)
+        elsewhere = claim_lock(storage, "another study")
+        assert _acquire_in_background(elsewhere).wait(timeout=10)
+        elsewhere.release()
+    finally:
+        first.release()
+    assert second_acquired.wait(timeout=10)
+    second.release()
+    second.release()  # not held: nothing happens
+
+
+def test_postgres_claim_lock_of_a_killed_worker_is_freed(postgres_url, tmp_path):
+    holder = (
+        "import sys, time\n"
+        "from sknets.tuning.storage import claim_lock, resolve_storage\n"
+        "claim_lock(resolve_storage(sys.argv[1]), 'killed').acquire()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", holder, postgres_url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout.readline().strip() == "held"
+        lock = claim_lock(resolve_storage(postgres_url), "killed")
+        acquired = _acquire_in_background(lock)
+        assert not acquired.wait(timeout=0.5)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        # The server ends the dead connection's transaction, and with it the lock.
+        assert acquired.wait(timeout=30)
+        lock.release()
+    finally:
+        if process.poll() is None:
+            process.kill()

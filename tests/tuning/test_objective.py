@@ -8,12 +8,15 @@ from sklearn.metrics import get_scorer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
 
 from sknets import MLPClassifier
 from sknets.tuning.objective import EpochwiseCV
 from sknets.tuning.spaces import SearchSpace
 
 CALLS = {"scaler_fit": 0, "partial_fit": 0}
+#: (labels, sample_weight) of every ``CountingMLP.partial_fit`` call.
+PARTIAL_FITS: list = []
 
 
 class CountingScaler(StandardScaler):
@@ -25,7 +28,9 @@ class CountingScaler(StandardScaler):
 class CountingMLP(MLPClassifier):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         CALLS["partial_fit"] += 1
-        self.last_sample_weight_ = sample_weight
+        PARTIAL_FITS.append(
+            (np.array(y), None if sample_weight is None else np.array(sample_weight))
+        )
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
 
@@ -46,6 +51,7 @@ def objective_for(estimator, X, y, space, *, n_splits=2, scoring="accuracy", **k
 @pytest.fixture(autouse=True)
 def _reset_calls():
     CALLS.update(scaler_fit=0, partial_fit=0)
+    PARTIAL_FITS.clear()
 
 
 def test_transformers_fit_once_per_fold_and_model_once_per_epoch(small_digits):
@@ -86,6 +92,20 @@ def test_balanced_class_weight_becomes_sample_weights(small_digits):
     study.optimize(objective, n_trials=1)
     assert study.trials[0].state == optuna.trial.TrialState.COMPLETE
     assert CALLS["partial_fit"] == 2
+    # Each fold trains on 12 zeros and 4 ones: "balanced" weighs a one 3 times a zero.
+    for labels, sample_weight in PARTIAL_FITS:
+        assert sample_weight is not None
+        np.testing.assert_allclose(sample_weight, compute_sample_weight("balanced", labels))
+        np.testing.assert_allclose(sample_weight[labels == 1] / sample_weight[labels == 0][0], 3)
+
+
+def test_without_class_weight_no_sample_weights_are_passed(small_digits):
+    X, y = small_digits
+    estimator = CountingMLP((8,), max_epochs=2)
+    objective = objective_for(estimator, X, y, {"lr": FloatDistribution(1e-3, 1e-2)})
+    optuna.create_study(direction="maximize").optimize(objective, n_trials=1)
+    assert len(PARTIAL_FITS) == 2 * 2
+    assert all(sample_weight is None for _, sample_weight in PARTIAL_FITS)
 
 
 def test_diverged_scores_fail_the_trial_with_a_reason(small_digits):

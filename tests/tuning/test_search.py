@@ -1,5 +1,6 @@
 """OptunaSearchCV: results format, pruning, refit epochs, metrics, errors, storages, workers."""
 
+import threading
 import time
 
 import numpy as np
@@ -7,14 +8,17 @@ import optuna
 import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
+from optuna.samplers import BaseSampler
 from optuna.storages import InMemoryStorage
 from sklearn.base import clone, is_classifier
+from sklearn.datasets import make_classification
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, make_scorer
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 
+from sknets import MLPClassifier
 from sknets.tuning import OptunaSearchCV, resolve_storage
 
 LR = {"lr": FloatDistribution(1e-3, 1e-1, log=True)}
@@ -24,6 +28,41 @@ PIPELINE_LR = {"mlpclassifier__lr": FloatDistribution(1e-3, 1e-1, log=True)}
 def peaked_at_epoch_3(estimator, X, y):
     """A scorer whose best epoch is known: 0 at epoch 3, lower before and after."""
     return -abs(estimator.n_epochs_ - 3)
+
+
+def epochs_trained(estimator, X, y):
+    """A scorer that grows with every epoch, so a trial's best epoch is its last one."""
+    return estimator.n_epochs_
+
+
+def predicted_as_one(estimator, X, y):
+    """The fraction of rows predicted as class 1."""
+    return float(np.mean(estimator.predict(X) == 1))
+
+
+def share_of_ones(estimator, X, y):
+    """The fraction of class 1 among the rows scored: what the splitter put in the fold."""
+    return float(np.mean(y == 1))
+
+
+class ConstantSampler(BaseSampler):
+    """Suggests ``value`` for every parameter, and counts the suggestions in ``calls``, a class
+    attribute since the search samples with a copy of its sampler."""
+
+    calls = 0
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def infer_relative_search_space(self, study, trial):
+        return {}
+
+    def sample_relative(self, study, trial, search_space):
+        return {}
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        ConstantSampler.calls += 1
+        return self.value
 
 
 def test_results_follow_sklearns_format(small_digits, fast_mlp):
@@ -182,6 +221,18 @@ def test_refit_false_has_no_best_estimator(small_digits, fast_mlp):
     assert "lr" in search.best_params_
 
 
+def test_feature_counts_and_names_come_from_the_refitted_estimator(small_digits, fast_pipeline):
+    X, y = small_digits
+    frame = pd.DataFrame(X, columns=[f"pixel{index}" for index in range(X.shape[1])])
+    search = OptunaSearchCV(fast_pipeline(), PIPELINE_LR, n_trials=1, cv=2).fit(frame, y)
+    assert search.n_features_in_ == 64
+    np.testing.assert_array_equal(search.feature_names_in_, frame.columns)
+    assert not hasattr(OptunaSearchCV(fast_pipeline(), PIPELINE_LR), "n_features_in_")
+    no_refit = OptunaSearchCV(fast_pipeline(), PIPELINE_LR, n_trials=1, cv=2, refit=False)
+    with pytest.raises(AttributeError, match="refit=False, so it has no best_estimator_ for n_f"):
+        no_refit.fit(X, y).n_features_in_
+
+
 def test_scoring_errors_surface_from_fit(small_digits, fast_mlp):
     X, y = small_digits
     search = OptunaSearchCV(fast_mlp(), LR, n_trials=1, cv=2, scoring=["accuracy"], refit=True)
@@ -255,6 +306,31 @@ def test_timeout_stops_a_trial_at_an_epoch_boundary(small_digits, fast_mlp):
     assert search.best_estimator_.max_epochs == trial.user_attrs["best_epoch"]
 
 
+def test_no_trial_count_runs_until_the_timeout(small_digits, fast_mlp):
+    X, y = small_digits
+    timeout = 2.0
+    search = OptunaSearchCV(fast_mlp(), LR, n_trials=None, cv=2, timeout=timeout, random_state=0)
+    errors = []
+
+    def fit() -> None:
+        try:
+            search.fit(X, y)
+        except Exception as error:  # re-raised below, in the test's thread
+            errors.append(error)
+
+    start = time.time()
+    # In a thread, so a search that ignored its timeout fails this test instead of hanging it.
+    runner = threading.Thread(target=fit, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "n_trials=None with a timeout did not stop"
+    if errors:
+        raise errors[0]
+    # No trial count stopped it (Optuna ends a run without one only once the time is up).
+    assert time.time() - start >= timeout
+    assert search.n_trials_ >= 1
+
+
 def test_journal_storage_with_a_study_name_accumulates_trials(tmp_path, small_digits, fast_mlp):
     X, y = small_digits
     journal = tmp_path / "study.journal"
@@ -317,6 +393,69 @@ def test_balanced_class_weight_is_tuned_without_error(small_digits, fast_mlp):
     X, y = small_digits
     search = OptunaSearchCV(fast_mlp(class_weight="balanced"), LR, n_trials=1, cv=2)
     assert search.fit(X, y).cv_results_["state"][0] == "COMPLETE"
+
+
+def test_balanced_class_weight_makes_the_scored_models_predict_the_minority():
+    # 10 % of ones, classes overlapping: unweighted, the fold models (scored after their
+    # 10th and last epoch) predict a one for 0 % of the rows (measured, 4 seeds); balanced,
+    # for 23-36 %. The thresholds sit far from both.
+    X, y = make_classification(
+        n_samples=300,
+        n_features=8,
+        n_informative=3,
+        weights=[0.9, 0.1],
+        class_sep=0.5,
+        random_state=0,
+    )
+    X = X.astype(np.float32)
+
+    def ones_predicted(class_weight) -> float:
+        mlp = MLPClassifier(
+            (8,), max_epochs=10, batch_size=64, class_weight=class_weight, random_state=0
+        )
+        search = OptunaSearchCV(
+            mlp,
+            {"lr": FloatDistribution(3e-2, 3e-2)},
+            n_trials=1,
+            cv=2,
+            scoring={"epochs": epochs_trained, "ones": predicted_as_one},
+            refit="epochs",
+        ).fit(X, y)
+        assert search.best_epoch_ == 10
+        return float(search.cv_results_["mean_test_ones"][0])
+
+    unweighted, balanced = ones_predicted(None), ones_predicted("balanced")
+    assert unweighted < 0.1 and balanced > 0.15
+
+
+def test_the_sampler_given_draws_the_parameters(small_digits, fast_mlp):
+    X, y = small_digits
+    ConstantSampler.calls = 0
+    search = OptunaSearchCV(fast_mlp(), LR, n_trials=3, cv=2, sampler=ConstantSampler(0.0123))
+    search.fit(X, y)
+    assert [trial.params["lr"] for trial in search.study_.trials] == [0.0123] * 3
+    assert ConstantSampler.calls == 3
+    assert search.best_params_ == {"lr": 0.0123}
+
+
+def test_default_cv_is_five_stratified_folds():
+    # Labels sorted by class: unshuffled KFold would score folds of only zeros or only ones;
+    # stratified folds each hold the classes in the proportions of y (half ones).
+    X = np.random.default_rng(0).normal(size=(100, 4)).astype(np.float32)
+    y = np.repeat([0, 1], 50)
+    search = OptunaSearchCV(
+        MLPClassifier((4,), max_epochs=1, random_state=0),
+        LR,
+        n_trials=1,
+        scoring=share_of_ones,
+        random_state=0,
+    ).fit(X, y)
+    assert search.n_splits_ == 5
+    folds = [search.cv_results_[f"split{k}_test_score"][0] for k in range(5)]
+    assert folds == [0.5] * 5
+    assert "split5_test_score" not in search.cv_results_
+    trial = search.study_.trials[0]
+    assert len(trial.user_attrs["split_scores"]["score"]) == len(trial.user_attrs["fit_times"]) == 5
 
 
 def test_the_search_is_itself_cross_validatable(small_digits, fast_mlp):

@@ -1,6 +1,8 @@
 """Storages: in memory, journal file with heartbeats, database URLs; stale trials re-run."""
 
+import os
 import pickle
+import threading
 import time
 
 import optuna
@@ -9,8 +11,13 @@ from optuna.storages import InMemoryStorage, RDBStorage
 from optuna.trial import TrialState
 
 from sknets.tuning.storage import (
+    CLAIM_LOCK_SUFFIX,
     HEARTBEAT_ATTR,
+    JOURNAL_LOCK_GRACE,
+    ClaimLock,
+    FileClaimLock,
     HeartbeatJournalStorage,
+    claim_lock,
     count_states,
     is_shareable,
     resolve_storage,
@@ -26,7 +33,9 @@ def test_resolve_each_kind(tmp_path):
     assert isinstance(resolve_storage(None), InMemoryStorage)
     journal = resolve_storage(tmp_path / "study.journal", heartbeat_interval=7)
     assert isinstance(journal, HeartbeatJournalStorage)
-    assert journal.get_heartbeat_interval() == 7 and journal.grace_period == 21
+    assert journal.get_heartbeat_interval() == 7
+    # 3 intervals, and the time a killed worker's lock of the journal can block heartbeats.
+    assert journal.grace_period == 21 + JOURNAL_LOCK_GRACE
     database = resolve_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_interval=5)
     assert isinstance(database, RDBStorage)
     assert database.heartbeat_interval == 5 and database.grace_period == 15
@@ -98,3 +107,38 @@ def test_heartbeat_of_a_finished_trial_is_ignored(tmp_path):
     study.tell(trial, 1.0)
     storage.record_heartbeat(trial._trial_id)  # no UpdateFinishedTrialError
     assert HEARTBEAT_ATTR not in study.trials[0].system_attrs
+
+
+def test_claim_lock_of_each_storage(tmp_path):
+    journal = str(tmp_path / "study.journal")
+    lock = claim_lock(resolve_storage(journal), "s")
+    assert isinstance(lock, FileClaimLock) and lock.path == journal + CLAIM_LOCK_SUFFIX
+    database = str(tmp_path / "study.db")
+    lock = claim_lock(resolve_storage(f"sqlite:///{database}"), "s")
+    assert isinstance(lock, FileClaimLock) and lock.path == database + CLAIM_LOCK_SUFFIX
+    # One process only: nothing to lock against.
+    for storage in (resolve_storage(None), resolve_storage("sqlite:///:memory:")):
+        assert type(claim_lock(storage, "s")) is ClaimLock
+
+
+def test_file_claim_lock_excludes_and_a_second_release_is_harmless(tmp_path):
+    path = str(tmp_path / "study.journal.claim")
+    first, second = FileClaimLock(path), FileClaimLock(path)
+    first.acquire()
+    acquired = threading.Event()
+
+    def take_second() -> None:
+        second.acquire()
+        acquired.set()
+
+    waiter = threading.Thread(target=take_second, daemon=True)
+    waiter.start()
+    assert not acquired.wait(timeout=0.3)  # held by the first
+    first.release()
+    assert acquired.wait(timeout=10)
+    # The first releasing again (as a worker does once its trial ends) must not free the
+    # second's lock.
+    first.release()
+    assert os.path.exists(path + ".lock")
+    second.release()
+    assert not os.path.exists(path + ".lock")

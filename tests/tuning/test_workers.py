@@ -8,10 +8,11 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.storages import InMemoryStorage
+from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from sknets.tuning import OptunaSearchCV
-from sknets.tuning.storage import resolve_storage
+from sknets.tuning.storage import HeartbeatJournalStorage, claim_lock, resolve_storage
 from sknets.tuning.workers import (
     TrialProgress,
     counted_trials,
@@ -149,3 +150,64 @@ def test_an_error_in_a_worker_process_is_raised_here(small_digits, fast_mlp):
     search = OptunaSearchCV(fast_mlp(), space, n_trials=2, cv=2, n_jobs=2, error_score="raise")
     with pytest.raises(ValueError, match="'activation' parameter of MLPClassifier must be"):
         search.fit(X, y)
+
+
+# ------------------------------------------------------------ workers of one shared study
+class PausingJournal(HeartbeatJournalStorage):
+    """A journal that, when a stale trial is failed, starts ``on_fail`` and waits for it.
+
+    It holds the failing worker between failing the dead worker's trial and queueing its
+    retry, the moment when the study looks a trial short, until the other worker has counted
+    the trials (or 1 s has passed: with the claim lock, the other worker cannot count then).
+    """
+
+    on_fail = None
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            JournalFileBackend(path),
+            heartbeat_interval=1,
+            grace_period=1,
+            claim_lock_file=path + ".claim",
+        )
+        self.counted_meanwhile = threading.Event()
+        self.pausing = False
+
+    def set_trial_state_values(self, trial_id, state, values=None):
+        changed = super().set_trial_state_values(trial_id, state, values)
+        if state == TrialState.FAIL and self.on_fail is not None:
+            on_fail, self.on_fail = self.on_fail, None
+            self.pausing = True
+            on_fail()
+            self.counted_meanwhile.wait(timeout=1)
+            self.pausing = False
+        return changed
+
+    def get_all_trials(self, study_id, deepcopy=True, states=None):
+        trials = super().get_all_trials(study_id, deepcopy, states)
+        if self.pausing and threading.current_thread().name == "other worker":
+            self.counted_meanwhile.set()
+        return trials
+
+
+def test_no_worker_takes_a_place_while_another_requeues_a_dead_workers_trial(tmp_path):
+    storage = PausingJournal(str(tmp_path / "study.journal"))
+    study = optuna.create_study(storage=storage, study_name="shared", direction="maximize")
+    study.optimize(draw, n_trials=2)
+    dead = study.ask()  # its worker died: no heartbeat, stale once the grace period is over
+    dead.suggest_float("x", 0, 1)
+    time.sleep(1.5)
+
+    def worker() -> None:
+        shared = optuna.load_study(study_name="shared", storage=storage)
+        run_until_study_has(shared, draw, 3, lock=claim_lock(storage, "shared"), poll_interval=0.05)
+
+    other = threading.Thread(target=worker, name="other worker")
+    storage.on_fail = other.start
+    worker()  # fails the dead trial, so the other worker starts in the middle of it
+    other.join(timeout=30)
+    assert not other.is_alive()
+    states = [trial.state for trial in study.get_trials()]
+    # The dead trial failed, its retry ran; nobody added a fourth trial meanwhile.
+    assert states.count(TrialState.COMPLETE) == 3 and states.count(TrialState.FAIL) == 1
+    assert len(states) == 4
