@@ -90,7 +90,8 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
         ``None`` means 3 heartbeat intervals.
     claim_lock_file : str or None, default=None
         File that ``sknets tune`` workers lock while they count the study's trials and claim
-        one (see :func:`claim_lock`); :func:`resolve_storage` sets it next to the journal.
+        one (see ``sknets.tuning.storage.claim_lock``); :func:`resolve_storage` sets it next
+        to the journal.
         ``None``: workers do not lock, and may together run more trials than asked.
 
     Examples
