@@ -46,7 +46,8 @@ random_state : int, RandomState instance or None, default=None
     Seeds initialisation, shuffling, dropout and the validation split. The same integer
     gives identical predictions on the CPU.
 verbose : int, default=0
-    0 is silent, 1 prints a table row per epoch, 2 adds a progress bar per epoch.
+    0 is silent, 1 prints a table row per epoch (best values coloured in a terminal,
+    plain text in files and logs), 2 adds a progress bar per epoch.
 callbacks : list of skorch callbacks or (name, callback) tuples, default=None
     Extra skorch callbacks, for power users.
 warm_start : bool, default=False

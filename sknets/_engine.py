@@ -8,6 +8,8 @@ The public estimators wrap this net (as ``net_``); it only overrides skorch's do
 from __future__ import annotations
 
 import contextlib
+import re
+import sys
 
 import torch
 from skorch import NeuralNet
@@ -47,6 +49,29 @@ class ValidAccuracy(Callback):
             net.history.record("valid_accuracy", self.correct_.item() / self.seen_)
 
 
+#: An ANSI escape sequence of colour or style (what skorch writes around best values).
+ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class PlainPrintLog(PrintLog):
+    """skorch's epoch table, without ANSI colour codes when stdout is not a terminal.
+
+    skorch colours each column's best value; in a file, a log or a CI job the codes only
+    garble the text.
+    """
+
+    def format_row(self, row, key, color):
+        formatted = super().format_row(row, key, color)
+        if isinstance(formatted, str) and not _stdout_is_a_terminal():
+            return ANSI_CODE.sub("", formatted)
+        return formatted
+
+
+def _stdout_is_a_terminal() -> bool:
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
 class EngineNet(NeuralNet):
     """skorch ``NeuralNet`` with the sknets batch path, weighted loss and autocast.
 
@@ -80,7 +105,7 @@ class EngineNet(NeuralNet):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("valid_accuracy", ValidAccuracy()),
-            ("print_log", PrintLog()),
+            ("print_log", PlainPrintLog()),
         ]
 
     def get_iterator(self, dataset, training=False):

@@ -15,11 +15,13 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sknets`` command."""
+    from . import __version__
     from .demo import SECTIONS
 
     parser = argparse.ArgumentParser(
         prog="sknets", description="scikit-learn neural networks on PyTorch."
     )
+    parser.add_argument("--version", action="version", version=f"sknets {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     demo = subparsers.add_parser("demo", help="train the demo models on sklearn's digits")
     demo.add_argument(

@@ -31,3 +31,18 @@ def test_python_dash_m_entry_point():
     )
     assert completed.returncode == 0
     assert "sections to run" in completed.stdout
+
+
+def test_version_flag_prints_the_package_version(capsys):
+    from importlib.metadata import metadata
+
+    import sknets
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sknets {sknets.__version__}"
+    # The installed metadata says the same version and the licence as an SPDX expression.
+    installed = metadata("sknets")
+    assert installed["Version"] == sknets.__version__
+    assert installed["License-Expression"] == "BSD-3-Clause"

@@ -84,3 +84,19 @@ def test_valid_accuracy_counts_validation_batches_only():
     callback.on_batch_end(Net, batch=(None, torch.tensor([0, 1, 1])), training=False, y_pred=logits)
     callback.on_epoch_end(Net)
     assert Net.history == [("valid_accuracy", 2 / 3)]
+
+
+def test_epoch_table_is_plain_text_when_stdout_is_not_a_terminal(capsys, monkeypatch):
+    import numpy as np
+
+    from sknets import MLPClassifier
+
+    X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    params = {"hidden_layer_sizes": (4,), "max_epochs": 3, "verbose": 1, "device": "cpu"}
+    MLPClassifier(**params, n_iter_no_change=np.inf).fit(X, y)
+    table = capsys.readouterr().out
+    assert "train_loss" in table and "\x1b[" not in table  # capsys is not a terminal
+    monkeypatch.setattr("sknets._engine._stdout_is_a_terminal", lambda: True)
+    MLPClassifier(**params, n_iter_no_change=np.inf).fit(X, y)
+    assert "\x1b[" in capsys.readouterr().out  # a terminal keeps skorch's colours
