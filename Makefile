@@ -11,14 +11,19 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # torch is installed first as the CPU build; `torch>=2.2` in pyproject is then already met.
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# The demo needs sknets alone; the tests, lint and benchmarks need the dev extra.
+$(VENV)/.installed-demo: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet "$(TORCH_CPU)"
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-demo
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
 venv: $(VENV)/.installed
 
-demo: venv
+demo: $(VENV)/.installed-demo
 	$(BIN)/sknets demo
 
 lint: venv
