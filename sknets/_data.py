@@ -31,9 +31,10 @@ def check_float32_range(values: np.ndarray, name: str = "X") -> None:
     """
     if values.dtype.itemsize <= 4 or not np.issubdtype(values.dtype, np.floating):
         return
-    too_large = np.abs(values) > FLOAT32_MAX
-    if not too_large.any():
+    # Two reductions, no temporary array of X's size, for the (usual) case of no such value.
+    if values.size == 0 or -FLOAT32_MAX <= values.min() <= values.max() <= FLOAT32_MAX:
         return
+    too_large = np.abs(values) > FLOAT32_MAX
     flat = too_large.reshape(len(values), -1)
     rows = np.flatnonzero(flat.any(axis=1))
     columns = np.flatnonzero(flat.any(axis=0))
@@ -79,9 +80,17 @@ def _map(inputs: Inputs, function: Callable[[torch.Tensor], torch.Tensor]) -> In
     return function(inputs)
 
 
+def _tensors(inputs: Inputs) -> list[torch.Tensor]:
+    return list(inputs.values()) if isinstance(inputs, Mapping) else [inputs]
+
+
 def _n_bytes(inputs: Inputs) -> int:
-    tensors = inputs.values() if isinstance(inputs, Mapping) else [inputs]
-    return sum(tensor.element_size() * tensor.nelement() for tensor in tensors)
+    return sum(tensor.element_size() * tensor.nelement() for tensor in _tensors(inputs))
+
+
+def n_rows(inputs: Inputs) -> int:
+    """Number of samples in ``inputs`` (the first dimension, shared by all its tensors)."""
+    return len(_tensors(inputs)[0])
 
 
 class ArrayData(torch.utils.data.Dataset):
@@ -102,10 +111,7 @@ class ArrayData(torch.utils.data.Dataset):
         self.sample_weight = sample_weight
 
     def __len__(self) -> int:
-        first = (
-            next(iter(self.inputs.values())) if isinstance(self.inputs, Mapping) else self.inputs
-        )
-        return len(first)
+        return n_rows(self.inputs)
 
     def __getitem__(self, index):
         # Only for compatibility with generic torch code; sknets batches with TensorBatches.

@@ -18,11 +18,12 @@ or missing, the network runs as trained, on chunks that always have the same num
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 
 import torch
 from torch import nn
 
-from ._data import Inputs, _index, _map
+from ._data import Inputs, _index, _map, _tensors
 
 #: Most rows per forward pass at inference: enough to keep the matrix kernels busy.
 INFERENCE_CHUNK_ROWS = 512
@@ -77,8 +78,8 @@ class BatchInvariantInference:
 
     def chunk_rows(self, inputs: Inputs, n_rows: int) -> int:
         """Rows per forward pass for inputs of this size per row (the same for every call)."""
-        tensors = inputs.values() if isinstance(inputs, dict) else [inputs]
-        float64_bytes_per_row = max(1, 8 * sum(tensor.nelement() for tensor in tensors) // n_rows)
+        values_per_row = sum(tensor.nelement() for tensor in _tensors(inputs)) // n_rows
+        float64_bytes_per_row = max(1, 8 * values_per_row)
         by_size = min(INFERENCE_CHUNK_ROWS, INFERENCE_CHUNK_BYTES // float64_bytes_per_row)
         return max(self.batch_size, by_size)
 
@@ -98,43 +99,49 @@ class BatchInvariantInference:
         self, module: nn.Module, inputs: Inputs, n_rows: int, chunk_rows: int
     ) -> torch.Tensor:
         network = self.float64_module(module)
-        outputs = None
         with torch.inference_mode():
             if n_rows <= chunk_rows:  # the common one-chunk call, without copies
                 return _forward(network, _map(inputs, _to_float64))
-            for start in range(0, n_rows, chunk_rows):
-                chunk = _map(_index(inputs, slice(start, start + chunk_rows)), _to_float64)
-                logits = _forward(network, chunk)
-                if outputs is None:
-                    outputs = logits.new_empty((n_rows, *logits.shape[1:]))
-                outputs[start : start + len(logits)] = logits
-        return outputs
+
+            def run_chunk(start: int, stop: int) -> torch.Tensor:
+                return _forward(network, _map(_index(inputs, slice(start, stop)), _to_float64))
+
+            return _gather_chunks(run_chunk, n_rows, chunk_rows)
 
     def _fixed_shape_outputs(
         self, module: nn.Module, inputs: Inputs, n_rows: int, chunk_rows: int
     ) -> torch.Tensor:
         module.eval()
-        outputs = None
+
+        def run_chunk(start: int, stop: int) -> torch.Tensor:
+            # The last chunk repeats its last row up to the full size: same shape, same
+            # kernels, and lengths or token ids stay valid.
+            rows = torch.arange(start, start + chunk_rows).clamp_(max=n_rows - 1)
+            chunk = _map(
+                _index(inputs, rows), lambda tensor: tensor.to(self.device, non_blocking=True)
+            )
+            with torch.autocast(
+                device_type=self.device.type, dtype=torch.bfloat16, enabled=self.mixed_precision
+            ):
+                logits = _forward(module, chunk)[: stop - start]
+            return logits.to("cpu", torch.float64)
+
         with torch.inference_mode():
-            for start in range(0, n_rows, chunk_rows):
-                stop = min(start + chunk_rows, n_rows)
-                # The last chunk repeats its last row up to the full size: same shape, same
-                # kernels, and lengths or token ids stay valid.
-                rows = torch.arange(start, start + chunk_rows).clamp_(max=n_rows - 1)
-                chunk = _map(
-                    _index(inputs, rows), lambda tensor: tensor.to(self.device, non_blocking=True)
-                )
-                with torch.autocast(
-                    device_type=self.device.type,
-                    dtype=torch.bfloat16,
-                    enabled=self.mixed_precision,
-                ):
-                    logits = _forward(module, chunk)[: stop - start]
-                logits = logits.to("cpu", torch.float64)
-                if outputs is None:
-                    outputs = logits.new_empty((n_rows, *logits.shape[1:]))
-                outputs[start:stop] = logits
-        return outputs
+            return _gather_chunks(run_chunk, n_rows, chunk_rows)
+
+
+def _gather_chunks(
+    run_chunk: Callable[[int, int], torch.Tensor], n_rows: int, chunk_rows: int
+) -> torch.Tensor:
+    """Outputs of ``run_chunk(start, stop)`` for consecutive chunks, in one tensor."""
+    outputs = None
+    for start in range(0, n_rows, chunk_rows):
+        stop = min(start + chunk_rows, n_rows)
+        logits = run_chunk(start, stop)
+        if outputs is None:
+            outputs = logits.new_empty((n_rows, *logits.shape[1:]))
+        outputs[start:stop] = logits
+    return outputs
 
 
 def _to_float64(tensor: torch.Tensor) -> torch.Tensor:
@@ -142,6 +149,6 @@ def _to_float64(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def _forward(module: nn.Module, inputs: Inputs) -> torch.Tensor:
-    if isinstance(inputs, dict):
+    if isinstance(inputs, Mapping):
         return module(**inputs)
     return module(inputs)

@@ -26,7 +26,7 @@ from skorch.callbacks import ProgressBar
 from torch import nn
 
 from ._convergence import ConvergenceStopping, FiniteLossCheck, NonFiniteLossError
-from ._data import ArrayData, HoldoutSplit, as_module_tensor
+from ._data import ArrayData, HoldoutSplit, as_module_tensor, n_rows
 from ._engine import EngineNet, resolve_device, seeded
 from ._inference import BatchInvariantInference
 from ._sklearn_compat import (
@@ -404,7 +404,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X, _ = self._validate_inputs(X, reset=False)
         inputs = self._to_module_inputs(X, training=False)
-        return self._inference(self.module_, inputs, len(ArrayData(inputs)))
+        return self._inference(self.module_, inputs, n_rows(inputs))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, one column per entry of ``classes_``.
