@@ -41,6 +41,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_tuning.py
 	$(BIN)/python benchmarks/bench_inference.py
 	$(BIN)/python benchmarks/bench_convergence.py
+	$(BIN)/python benchmarks/bench_sparse.py
 
 $(VENV)/.installed-docs: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,docs]"

@@ -14,6 +14,7 @@ PREFIXES = (
     "plot_cnn",
     "plot_lstm",
     "plot_text",
+    "plot_tfidf",
     "plot_tuning",
     "plot_distributed",
 )

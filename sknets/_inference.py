@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 import torch
 from torch import nn
 
-from ._data import Inputs, _index, _map, _tensors
+from ._data import Inputs, _index, _map, values_per_row
 
 #: Most rows per forward pass at inference: enough to keep the matrix kernels busy.
 INFERENCE_CHUNK_ROWS = 512
@@ -71,15 +71,15 @@ class BatchInvariantInference:
 
     def __call__(self, module: nn.Module, inputs: Inputs, n_rows: int) -> torch.Tensor:
         """Return the module's outputs for ``inputs`` as a float64 CPU tensor."""
-        chunk_rows = self.chunk_rows(inputs, n_rows)
+        chunk_rows = self.chunk_rows(inputs)
         if self.device.type == "cpu":
             return self._float64_outputs(module, inputs, n_rows, chunk_rows)
         return self._fixed_shape_outputs(module, inputs, n_rows, chunk_rows)
 
-    def chunk_rows(self, inputs: Inputs, n_rows: int) -> int:
+    def chunk_rows(self, inputs: Inputs) -> int:
         """Rows per forward pass for inputs of this size per row (the same for every call)."""
-        values_per_row = sum(tensor.nelement() for tensor in _tensors(inputs)) // n_rows
-        float64_bytes_per_row = max(1, 8 * values_per_row)
+        # Of a dense row: sparse inputs are made dense chunk by chunk.
+        float64_bytes_per_row = max(1, 8 * values_per_row(inputs))
         by_size = min(INFERENCE_CHUNK_ROWS, INFERENCE_CHUNK_BYTES // float64_bytes_per_row)
         return max(self.batch_size, by_size)
 
@@ -100,8 +100,8 @@ class BatchInvariantInference:
     ) -> torch.Tensor:
         network = self.float64_module(module)
         with torch.inference_mode():
-            if n_rows <= chunk_rows:  # the common one-chunk call, without copies
-                return _forward(network, _map(inputs, _to_float64))
+            if n_rows <= chunk_rows:  # the common one-chunk call; a view of dense inputs
+                return _forward(network, _map(_index(inputs, slice(0, n_rows)), _to_float64))
 
             def run_chunk(start: int, stop: int) -> torch.Tensor:
                 return _forward(network, _map(_index(inputs, slice(start, stop)), _to_float64))

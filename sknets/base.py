@@ -94,12 +94,20 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
     }
 
+    #: scipy sparse formats the default validation lets through (sklearn's ``accept_sparse``);
+    #: ``False``: dense input only.
+    _accept_sparse: bool | list[str] = False
+
     # ----------------------------------------------------------------- subclass hooks
     def _validate_inputs(self, X, y=None, *, reset: bool):
         """Validate ``X`` (and ``y``) with sklearn; return arrays. Default: 2-D numeric rows."""
         if y is None and not reset and self._is_plain_fitted_rows(X):
             return X, None
-        kwargs = {"dtype": [np.float32, np.float64], "reset": reset}
+        kwargs = {
+            "accept_sparse": self._accept_sparse,
+            "dtype": [np.float32, np.float64],
+            "reset": reset,
+        }
         if y is None:
             return validate_data(self, X, **kwargs), None
         return validate_data(self, X, y, **kwargs)

@@ -10,6 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
+from ._data import check_dense
 from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
 from .base import NeuralNetClassifierBase, positive_ints
@@ -319,6 +320,7 @@ class CNNClassifier(NeuralNetClassifierBase):
     # ------------------------------------------------------------------ input layouts
     def _validate_inputs(self, X, y=None, *, reset: bool):
         """Validate ``X`` as flat rows, then shape it ``(n_samples, *input_shape_)``."""
+        check_dense(X, type(self).__name__)
         if isinstance(X, list | tuple):
             X = np.asarray(X)  # e.g. a list of uint8 images read one by one
         pixels = _is_uint8(X)

@@ -16,6 +16,13 @@ from .modules import ACTIVATIONS, MLP
 class MLPClassifier(NeuralNetClassifierBase):
     """Multi-layer perceptron classifier trained with PyTorch.
 
+    ``X`` holds one sample per row: a numpy array, a DataFrame, or a scipy sparse matrix or
+    array (CSR, CSC or COO; other formats are converted to CSR) such as
+    :class:`~sklearn.feature_extraction.text.TfidfVectorizer` produces. Sparse input is
+    never made dense as a whole: each batch is, on its way to the network, so memory grows
+    with the stored values, not with ``n_samples * n_features``. Fits and predictions are
+    the same as on ``X.toarray()``.
+
     Parameters
     ----------
     hidden_layer_sizes : tuple of int, default=(100,)
@@ -58,6 +65,9 @@ class MLPClassifier(NeuralNetClassifierBase):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
     }
+
+    # Batches of rows are made dense one at a time (sknets._data.SparseRows).
+    _accept_sparse = ["csr", "csc", "coo"]
 
     def __init__(
         self,
@@ -103,6 +113,11 @@ class MLPClassifier(NeuralNetClassifierBase):
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def suggest_params(self, trial) -> dict:
         """Sample the default MLP search space: depth 1-3, width 32-512, dropout, training.

@@ -11,7 +11,7 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 from skorch.callbacks import GradientNormClipping
 
-from ._data import as_module_tensor
+from ._data import as_module_tensor, check_dense
 from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
 from .base import NeuralNetClassifierBase, positive_ints
@@ -231,6 +231,7 @@ class RNNClassifier(NeuralNetClassifierBase):
     # ------------------------------------------------------------------ input layouts
     def _validate_inputs(self, X, y=None, *, reset: bool):
         """Check ``X`` (and ``y``) in any accepted layout; return ``(_Sequences, y)``."""
+        check_dense(X, type(self).__name__)
         tokens = self.vocab_size is not None
         values, lengths = X, None
         if is_ragged(X):

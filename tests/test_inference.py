@@ -101,11 +101,11 @@ def test_pickle_leaves_out_the_float64_copy():
 
 def test_chunks_hold_fewer_rows_of_large_samples_but_never_fewer_than_batch_size():
     inference = BatchInvariantInference(torch.device("cpu"), batch_size=32, mixed_precision=False)
-    assert inference.chunk_rows(torch.zeros(10, 784), 10) == 512  # 6 KB per float64 row
+    assert inference.chunk_rows(torch.zeros(10, 784)) == 512  # 6 KB per float64 row
     # 3x224x224 photos: 1.2 MB per float64 row, 3 fit in 4 MiB; the batch size wins.
-    assert inference.chunk_rows(torch.zeros(2, 3, 224, 224), 2) == 32
+    assert inference.chunk_rows(torch.zeros(2, 3, 224, 224)) == 32
     rows = {"x": torch.zeros(4, 1000, 10), "lengths": torch.ones(4, dtype=torch.long)}
-    assert inference.chunk_rows(rows, 4) == 52  # 4 MiB / (8 * 10 001 values per row)
+    assert inference.chunk_rows(rows) == 52  # 4 MiB / (8 * 10 001 values per row)
 
 
 def test_accelerator_path_uses_fixed_shape_chunks():
