@@ -157,3 +157,35 @@ fig.tight_layout()
 # Because the validation rows are drawn from the training data, early stopping works
 # unchanged inside a :class:`~sklearn.pipeline.Pipeline`, a cross-validation or a search:
 # each fit holds out its own validation rows from the data it is given.
+
+# %%
+# Your own validation set, a learning-rate schedule, a metric per epoch
+# ---------------------------------------------------------------------
+# Keras users pass ``validation_data``; here the names are scikit-learn's (those of
+# :class:`~sklearn.ensemble.HistGradientBoostingClassifier`): ``fit(X, y, X_val=...,
+# y_val=...)``. Every training row is trained on, and the validation set you pass decides
+# when to stop. ``lr_schedule="plateau"`` divides the learning rate by 5 when the monitored
+# loss stalls for ``n_iter_no_change // 2`` epochs (Keras' ``ReduceLROnPlateau``), and a
+# skorch ``EpochScoring`` callback takes any scikit-learn scorer name; whatever it records
+# appears in ``history_`` beside the losses and the learning rate (``lr``).
+from skorch.callbacks import EpochScoring
+
+X_fit, X_val, y_fit, y_val = train_test_split(
+    X_train, y_train, test_size=0.2, stratify=y_train, random_state=0
+)
+scheduled = MLPClassifier(
+    hidden_layer_sizes=(256, 256),
+    lr=3e-3,
+    max_epochs=200,
+    early_stopping=True,
+    lr_schedule="plateau",
+    callbacks=[EpochScoring("f1_macro", lower_is_better=False)],
+    random_state=0,
+)
+scheduled.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+columns = ["train_loss", "valid_loss", "f1_macro", "lr"]
+print(scheduled.history_[columns].round(5).iloc[::3])
+print(
+    f"stopped after {scheduled.n_epochs_} epochs, kept epoch {scheduled.best_epoch_}; "
+    f"test accuracy {scheduled.score(X_test, y_test):.3f}"
+)

@@ -330,7 +330,8 @@ class TensorBatches:
 class HoldoutSplit:
     """skorch ``train_split``: hold out a stratified validation fraction of the rows.
 
-    Stratifies when every class has at least two rows and the validation part can hold one
+    Multi-label targets are split without stratification. Single-label targets are
+    stratified when every class has at least two rows and the validation part can hold one
     row of each class; otherwise it falls back to a plain shuffled split.
     """
 
@@ -347,11 +348,13 @@ class HoldoutSplit:
                 f"{n_valid} validation rows out of {n_samples}; both need at least one"
             )
         targets = dataset.targets.numpy()
-        counts = np.bincount(targets)
-        counts = counts[counts > 0]
         stratify = None
-        if counts.min() >= 2 and n_valid >= len(counts) and n_samples - n_valid >= len(counts):
-            stratify = targets
+        if targets.ndim == 1:  # class indices; multi-label rows are split unstratified
+            counts = np.bincount(targets)
+            counts = counts[counts > 0]
+            enough = n_valid >= len(counts) and n_samples - n_valid >= len(counts)
+            if counts.min() >= 2 and enough:
+                stratify = targets
         train_rows, valid_rows = train_test_split(
             np.arange(n_samples),
             test_size=n_valid,

@@ -21,13 +21,16 @@ max_epochs : int, default=100
     ``tol``) and warns with a :class:`~sklearn.exceptions.ConvergenceWarning` when it had
     to stop at ``max_epochs`` without converging.
 early_stopping : bool, default=False
-    Hold out ``validation_fraction`` of the data and judge convergence on the validation
-    loss instead of the training loss; the weights of the best validation epoch are
-    restored at the end (``best_epoch_``).
+    Judge convergence on the validation loss instead of the training loss, on
+    ``validation_fraction`` of the data held out or on the ``X_val, y_val`` passed to
+    ``fit``; the weights of the best validation epoch are restored at the end
+    (``best_epoch_``).
 validation_fraction : float or None, default=None
-    Share of the training rows held out (stratified) to compute ``valid_loss`` and
-    ``valid_accuracy`` each epoch. None means 0.1 when ``early_stopping`` is on and no
-    hold-out otherwise.
+    Share of the training rows held out (stratified) and not trained on, to compute
+    ``valid_loss`` and ``valid_accuracy`` each epoch. None means 0.1 with
+    ``early_stopping=True`` and no hold-out without it; a float holds out that share with
+    or without early stopping (without it, convergence is still judged on the training
+    loss). ``partial_fit`` never holds rows out.
 n_iter_no_change : int or numpy.inf, default=10
     Most consecutive epochs whose loss does not improve by at least ``tol``; one more and
     the fit has converged and stops (scikit-learn's rule). ``numpy.inf`` trains all
@@ -35,6 +38,14 @@ n_iter_no_change : int or numpy.inf, default=10
 tol : float, default=1e-4
     Smallest decrease of the monitored loss (the training loss, or the validation loss
     with ``early_stopping=True``) that counts as an improvement, as in sklearn's MLP.
+lr_schedule : {"constant", "plateau", "cosine"} or callable, default="constant"
+    How the learning rate changes from epoch to epoch (recorded in ``history_["lr"]``).
+    ``"plateau"`` divides it by 5 whenever the monitored loss (as for ``tol``) has not
+    improved by ``tol`` for ``n_iter_no_change // 2`` epochs, so a fit gets a smaller step
+    before it is declared converged (Keras' ``ReduceLROnPlateau(factor=0.2)``, sklearn's
+    ``learning_rate="adaptive"``). ``"cosine"`` anneals it from ``lr`` towards 0 over
+    ``max_epochs`` epochs. A callable ``f(epoch) -> factor`` sets ``lr * f(epoch)``
+    (epochs counted from 0; torch's ``LambdaLR``), e.g. a warm-up.
 class_weight : dict, "balanced" or None, default=None
     Weights of the classes in the loss (as in sklearn).
 device : str or torch.device, default="auto"
@@ -49,15 +60,19 @@ verbose : int, default=0
     0 is silent, 1 prints a table row per epoch (best values coloured in a terminal,
     plain text in files and logs), 2 adds a progress bar per epoch.
 callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-    Extra skorch callbacks, for power users.
+    Extra skorch callbacks, copied at each fresh fit. Scoring callbacks take scikit-learn
+    scorer names, e.g. ``EpochScoring("f1_macro", lower_is_better=False)`` scores the
+    validation data each epoch; what they record appears in ``history_``.
 warm_start : bool, default=False
     When True, ``fit`` continues from the previous weights instead of starting anew.
 """
 
 TRAINING_ATTRIBUTES = """\
 history_ : pandas.DataFrame
-    One row per epoch (index ``epoch``): ``train_loss``, ``duration`` and, with a
-    validation hold-out, ``valid_loss`` and ``valid_accuracy``.
+    One row per epoch (index ``epoch``): ``train_loss``, ``lr``, ``duration`` and, with
+    validation data, ``valid_loss`` and ``valid_accuracy``; plus every value your
+    ``callbacks`` record, under its name (e.g. ``f1_macro`` for
+    ``EpochScoring("f1_macro")``).
 best_epoch_ : int
     Epoch with the lowest validation loss (the weights kept under early stopping); the
     last epoch when there is no validation data.

@@ -11,25 +11,27 @@ import contextlib
 import re
 import sys
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import (
     Callback,
     EpochTimer,
+    LRScheduler,
     PassthroughScoring,
     PrintLog,
 )
 from skorch.utils import TeeGenerator
-from torch import nn
 
 from ._data import ArrayData, TensorBatches, split_target
 
 
 class ValidAccuracy(Callback):
-    """Record ``valid_accuracy`` per epoch from the validation batches' logits.
+    """Record ``valid_accuracy`` per epoch from the validation batches' outputs.
 
     Counts on the device during the epoch and reads the total once at its end, so it adds no
-    extra prediction pass and no per-batch synchronisation.
+    extra prediction pass and no per-batch synchronisation. A row counts as correct as the
+    net's task decides (all labels right for multi-label targets).
     """
 
     def on_epoch_begin(self, net, **kwargs):
@@ -40,13 +42,34 @@ class ValidAccuracy(Callback):
         if training or y_pred is None:
             return
         targets, _ = split_target(batch[1])
-        correct = (y_pred.argmax(dim=1) == targets).sum()
+        correct = net.task.n_correct(y_pred, targets)
         self.correct_ = correct if self.correct_ is None else self.correct_ + correct
         self.seen_ += len(targets)
 
     def on_epoch_end(self, net, **kwargs):
         if self.seen_:
             net.history.record("valid_accuracy", self.correct_.item() / self.seen_)
+
+
+class LearningRateLog(Callback):
+    """Record ``lr``, the learning rate the epoch trained with (before any schedule steps)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
+
+
+class ContinuingLRScheduler(LRScheduler):
+    """skorch's ``LRScheduler``, continued rather than rebuilt by each call that trains.
+
+    skorch makes a new torch scheduler at every ``on_train_begin``; that would reset a
+    ``ReduceLROnPlateau`` at every ``partial_fit`` call and warm-started ``fit``. The torch
+    scheduler is kept as long as it drives the net's current optimizer.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        scheduler = getattr(self, "lr_scheduler_", None)
+        if scheduler is None or scheduler.optimizer is not net.optimizer_:
+            super().on_train_begin(net, **kwargs)
 
 
 #: An ANSI escape sequence of colour or style (what skorch writes around best values).
@@ -75,8 +98,16 @@ def _stdout_is_a_terminal() -> bool:
 class EngineNet(NeuralNet):
     """skorch ``NeuralNet`` with the sknets batch path, weighted loss and autocast.
 
+    To scikit-learn scorers (skorch's ``EpochScoring("f1_macro")`` and the like) the net
+    looks like a classifier of the encoded targets: ``predict`` returns what the task
+    decides, ``predict_proba`` its probabilities and ``classes_`` the encoded classes, so a
+    scorer compares like with like. Batch callbacks see the targets without the per-sample
+    weights that travel with them.
+
     Parameters beyond skorch's
     --------------------------
+    task : SingleLabel or MultiLabel
+        How outputs meet targets: the loss, the probabilities, the decisions.
     mixed_precision : bool
         Run the forward pass under ``torch.autocast`` with bfloat16.
     batch_transform : callable or None
@@ -88,12 +119,14 @@ class EngineNet(NeuralNet):
     def __init__(
         self,
         *args,
+        task=None,
         mixed_precision: bool = False,
         batch_transform=None,
         shuffle_seed: int = 0,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.task = task
         self.mixed_precision = mixed_precision
         self.batch_transform = batch_transform
         self.shuffle_seed = shuffle_seed
@@ -105,6 +138,7 @@ class EngineNet(NeuralNet):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("valid_accuracy", ValidAccuracy()),
+            ("lr", LearningRateLog()),
             ("print_log", PlainPrintLog()),
         ]
 
@@ -155,8 +189,38 @@ class EngineNet(NeuralNet):
         targets, sample_weight = split_target(y_true)
         if sample_weight is None:
             return self.criterion_(y_pred, targets)
-        per_sample_loss = nn.functional.cross_entropy(y_pred, targets, reduction="none")
+        per_sample_loss = self.task.per_sample_loss(y_pred, targets)
         return (per_sample_loss * sample_weight).sum() / sample_weight.sum().clamp_min(1e-12)
+
+    def notify(self, method_name, **cb_kwargs):
+        batch = cb_kwargs.get("batch")
+        if method_name == "on_batch_end" and batch is not None:
+            _, sample_weight = split_target(batch[1])
+            if sample_weight is not None:
+                # Each batch loss is a weighted mean over its rows; skorch averages them by
+                # batch size. Counting a batch by its total weight instead makes the epoch's
+                # train_loss / valid_loss the weighted mean over all rows.
+                prefix = "train" if cb_kwargs.get("training") else "valid"
+                self.history.record_batch(f"{prefix}_batch_size", sample_weight.sum().item())
+        if batch is not None:
+            # Callbacks (and the targets skorch's scoring callbacks cache) get the targets
+            # alone; the loss has already used the weights.
+            cb_kwargs["batch"] = (batch[0], split_target(batch[1])[0])
+        super().notify(method_name, **cb_kwargs)
+
+    # What scikit-learn scorers call, on encoded targets.
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.arange(self.task.n_outputs)
+
+    def predict_proba(self, X):
+        return self.task.proba(self.forward(X, training=False)).numpy()
+
+    def predict(self, X):
+        return self.task.decide(self.forward(X, training=False)).numpy()
+
+    def __sklearn_tags__(self):
+        return self.task.tags(super().__sklearn_tags__())
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

@@ -20,14 +20,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import ProgressBar
+from skorch.helper import predefined_split
 from torch import nn
+from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, ReduceLROnPlateau
 
 from ._convergence import ConvergenceStopping, FiniteLossCheck, NonFiniteLossError
 from ._data import ArrayData, HoldoutSplit, as_module_tensor, n_rows
-from ._engine import EngineNet, resolve_device, seeded
+from ._engine import ContinuingLRScheduler, EngineNet, resolve_device, seeded
 from ._inference import BatchInvariantInference
 from ._sklearn_compat import (
     Interval,
@@ -37,6 +39,7 @@ from ._sklearn_compat import (
     _fit_context,
     validate_data,
 )
+from ._tasks import MultiLabel, SingleLabel
 
 #: Optimizers by the name users pass as ``optimizer=``, with the defaults sknets adds.
 OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict]] = {
@@ -49,11 +52,23 @@ OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict]] = {
 #: Validation share held out when ``early_stopping=True`` and ``validation_fraction=None``.
 DEFAULT_VALIDATION_FRACTION = 0.1
 
-HISTORY_COLUMNS = {
-    "train_loss": "train_loss",
-    "valid_loss": "valid_loss",
-    "valid_accuracy": "valid_accuracy",
-    "dur": "duration",
+#: ``lr_schedule="plateau"`` divides the learning rate by this factor's inverse (5, as
+#: sklearn's ``learning_rate="adaptive"`` and the usual Keras ``ReduceLROnPlateau``).
+PLATEAU_FACTOR = 0.2
+
+#: skorch's history keys renamed in ``history_``; every other key a callback records is
+#: kept under its own name, after these columns.
+HISTORY_RENAMED = {"dur": "duration"}
+HISTORY_FIRST = ["train_loss", "valid_loss", "valid_accuracy", "lr", "duration"]
+
+#: History keys of the engine's own bookkeeping, left out of ``history_``.
+HISTORY_HIDDEN = {
+    "batches",
+    "epoch",
+    "train_batch_count",
+    "valid_batch_count",
+    "train_loss_best",
+    "valid_loss_best",
 }
 
 
@@ -85,6 +100,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions({"constant", "plateau", "cosine"}), callable],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "device": [str, torch.device],
         "mixed_precision": ["boolean"],
@@ -110,7 +126,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         }
         if y is None:
             return validate_data(self, X, **kwargs), None
-        return validate_data(self, X, y, **kwargs)
+        return validate_data(self, X, y, multi_output=True, **kwargs)
 
     def _is_plain_fitted_rows(self, X) -> bool:
         """Whether ``X`` already is what ``validate_data`` would return for prediction.
@@ -175,17 +191,30 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train the network on ``X, y`` for up to ``max_epochs`` epochs.
 
         Parameters
         ----------
         X : array-like
             Training inputs; the accepted shapes depend on the estimator.
-        y : array-like of shape (n_samples,)
-            Class labels of any type (strings, integers, booleans…).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels of any type (strings, integers, booleans...), or a 0/1 indicator
+            matrix for multi-label classification (one independent sigmoid output per
+            label, trained with binary cross-entropy).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights of the loss.
+        X_val : array-like, default=None
+            Your own validation inputs, in the layout of ``X``, instead of a share held out
+            of the training data (so ``validation_fraction`` must stay None). Each epoch
+            records ``valid_loss`` and ``valid_accuracy`` on them in ``history_``; with
+            ``early_stopping=True`` they decide when to stop and which weights to keep. In a
+            :class:`~sklearn.pipeline.Pipeline`, have the earlier steps transform it too
+            with ``Pipeline(..., transform_input=["X_val"])`` (metadata routing).
+        y_val : array-like, default=None
+            Labels of ``X_val``, among those of ``y``.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Per-sample weights of the validation loss.
 
         Returns
         -------
@@ -194,14 +223,10 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         """
         continue_training = self.warm_start and hasattr(self, "net_")
         data = self._training_data(X, y, sample_weight, reset=not continue_training)
+        validation = self._validation(X_val, y_val, sample_weight_val)
         if not continue_training:
             self._initialize_net()
-        self._train(
-            data,
-            self.max_epochs,
-            use_validation=self._validation_fraction() is not None,
-            check_convergence=True,
-        )
+        self._train(data, self.max_epochs, validation=validation, check_convergence=True)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -212,10 +237,12 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like
             Training inputs.
-        y : array-like of shape (n_samples,)
-            Class labels; all must be among ``classes`` (first call) or ``classes_``.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels; all must be among ``classes`` (first call) or ``classes_``. A 0/1
+            indicator matrix trains a multi-label model (its columns are the labels).
         classes : array-like, default=None
-            Every label the model will ever see. Required on the first call.
+            Every label the model will ever see. Required on the first call, except for
+            multi-label ``y``, whose labels are its columns.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights of the loss.
 
@@ -225,17 +252,17 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             The estimator, trained one epoch more.
         """
         first_call = not hasattr(self, "net_")
-        if first_call and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit")
         if self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit, which sees one "
                 "chunk of data at a time; pass a dict of weights per class instead"
             )
-        data = self._training_data(X, y, sample_weight, reset=first_call, classes=classes)
+        data = self._training_data(
+            X, y, sample_weight, reset=first_call, classes=classes, classes_required=True
+        )
         if first_call:
             self._initialize_net()
-        self._train(data, 1, use_validation=False, check_convergence=False)
+        self._train(data, 1, validation=None, check_convergence=False)
         return self
 
     def _validation_fraction(self) -> float | None:
@@ -243,22 +270,109 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             return self.validation_fraction
         return DEFAULT_VALIDATION_FRACTION if self.early_stopping else None
 
-    def _training_data(self, X, y, sample_weight, *, reset: bool, classes=None) -> ArrayData:
+    def _validation(self, X_val, y_val, sample_weight_val) -> ArrayData | float | None:
+        """The validation data of a ``fit``: the user's own, a share to hold out, or None."""
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError("sample_weight_val was passed without X_val and y_val")
+            return self._validation_fraction()
+        if X_val is None or y_val is None:
+            missing = "X_val" if X_val is None else "y_val"
+            raise ValueError(f"X_val and y_val go together; {missing} is missing")
+        if self.validation_fraction is not None:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} holds out part of the "
+                "training data, but X_val and y_val were passed as the validation set; "
+                "set validation_fraction=None to use X_val, or drop X_val"
+            )
+        X_val, y_val = self._validate_inputs(X_val, y_val, reset=False)
+        targets = self._encode_targets(y_val, reset=False, name="y_val")
+        weights = self._sample_weights(targets, sample_weight_val)
+        return ArrayData(self._to_module_inputs(X_val, training=True), targets, weights)
+
+    def _training_data(
+        self, X, y, sample_weight, *, reset: bool, classes=None, classes_required=False
+    ) -> ArrayData:
         X, y = self._validate_inputs(X, y, reset=reset)
+        targets = self._encode_targets(
+            y, reset=reset, classes=classes, classes_required=classes_required
+        )
+        self._class_weight_of = self._per_class_weight(targets)
+        weights = self._sample_weights(targets, sample_weight)
+        inputs = self._to_module_inputs(X, training=True)
+        return ArrayData(inputs, targets, weights)
+
+    # ---------------------------------------------------------------------- targets
+    def _encode_targets(
+        self, y, *, reset: bool, classes=None, classes_required=False, name: str = "y"
+    ) -> torch.Tensor:
+        """Class indices (int64) of 1-D labels, or the float32 matrix of multi-label ``y``.
+
+        With ``reset``, learns ``classes_`` and the task; otherwise checks ``y`` against them.
+        ``classes_required``: the first ``partial_fit`` of single-label ``y`` needs ``classes``.
+        """
+        if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # a column vector is one label per row
         check_classification_targets(y)
+        kind = type_of_target(y, input_name=name)
+        if kind == "multiclass-multioutput":
+            raise ValueError(
+                f"{name} has several columns of classes (multiclass-multioutput), which sknets "
+                "does not support; a 2-D y must be a 0/1 indicator matrix (multi-label)"
+            )
+        if kind == "multilabel-indicator":
+            return self._encode_indicators(y, reset=reset, classes=classes, name=name)
         if reset:
+            if classes is None and classes_required:
+                raise ValueError("classes must be passed on the first call to partial_fit")
             self.classes_ = self._learn_classes(y, classes)
+            self._task = SingleLabel(len(self.classes_))
+        elif self._task.multilabel:
+            raise ValueError(
+                f"{name} holds one label per row, but the model was fitted on a multi-label "
+                f"indicator matrix of {len(self.classes_)} columns"
+            )
         else:
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if unseen.size:
                 raise ValueError(
-                    f"y contains labels {unseen.tolist()} not seen in the first fit; "
+                    f"{name} contains labels {unseen.tolist()} not seen in the first fit; "
                     f"the model knows only classes_={self.classes_.tolist()}"
                 )
-        targets = np.searchsorted(self.classes_, y).astype(np.int64)
-        weights = self._sample_weights(X, y, targets, sample_weight)
-        inputs = self._to_module_inputs(X, training=True)
-        return ArrayData(inputs, torch.from_numpy(targets), weights)
+        return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
+
+    def _encode_indicators(self, y, *, reset: bool, classes, name: str) -> torch.Tensor:
+        indicators = y.toarray() if hasattr(y, "toarray") else np.asarray(y)
+        if not np.isin(indicators, (0, 1)).all():
+            raise ValueError(
+                f"{name} is a multi-label indicator matrix but holds values other than 0 and "
+                f"1: {np.unique(indicators)[:5].tolist()}"
+            )
+        n_labels = indicators.shape[1]
+        if self.class_weight is not None:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} is not supported with multi-label y; use "
+                "sample_weight to weight rows"
+            )
+        if classes is not None and len(classes) != n_labels:
+            raise ValueError(
+                f"classes has {len(classes)} entries but the multi-label {name} has {n_labels} "
+                "columns (one per label)"
+            )
+        if reset:
+            self.classes_ = np.arange(n_labels)
+            self._task = MultiLabel(n_labels)
+        elif not self._task.multilabel or n_labels != len(self.classes_):
+            fitted = (
+                f"{len(self.classes_)} labels"
+                if self._task.multilabel
+                else "one label per row (not multi-label)"
+            )
+            raise ValueError(
+                f"{name} is a multi-label matrix of {n_labels} columns, but the model was "
+                f"fitted on {fitted}"
+            )
+        return torch.from_numpy(indicators.astype(np.float32))
 
     @staticmethod
     def _learn_classes(y, classes) -> np.ndarray:
@@ -277,8 +391,18 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             )
         return labels
 
-    def _sample_weights(self, X, y, targets, sample_weight) -> torch.Tensor | None:
-        """Per-sample loss weights: ``sample_weight`` times the class weight; None if uniform."""
+    def _per_class_weight(self, targets: torch.Tensor) -> np.ndarray | None:
+        """Weight of each class in ``classes_`` from ``class_weight`` and the training labels."""
+        if self.class_weight is None:
+            return None
+        labels = self.classes_[targets.numpy()]
+        return compute_class_weight(self.class_weight, classes=self.classes_, y=labels)
+
+    def _sample_weights(self, targets: torch.Tensor, sample_weight) -> torch.Tensor | None:
+        """Per-sample loss weights: ``sample_weight`` times the class weight; None if uniform.
+
+        Class weights are those of the training labels, also for validation data.
+        """
         if sample_weight is None and self.class_weight is None:
             return None
         n_samples = len(targets)
@@ -288,8 +412,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
                 sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
             )
         if self.class_weight is not None:
-            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-            weights = weights * per_class[targets]
+            weights = weights * self._class_weight_of[targets.numpy()]
         return torch.from_numpy(weights.astype(np.float32))
 
     def _optimizer_and_options(self) -> tuple[type, dict]:
@@ -311,8 +434,10 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         optimizer_class, optimizer_options = self._optimizer_and_options()
         callbacks = [copy.deepcopy(callback) for callback in self.callbacks or []]
         callbacks += self._engine_callbacks()
+        monitor = "valid_loss" if self.early_stopping else "train_loss"
+        callbacks += self._schedule_callbacks(monitor)
         convergence = ConvergenceStopping(
-            monitor="valid_loss" if self.early_stopping else "train_loss",
+            monitor=monitor,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             restore_best=self.early_stopping,
@@ -323,10 +448,11 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
         self._seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with seeded(self._seed, device):
-            module = self._build_module(len(self.classes_))
+            module = self._build_module(self._task.n_outputs)
         self.net_ = EngineNet(
             module=module,
-            criterion=nn.CrossEntropyLoss,
+            task=self._task,
+            criterion=self._task.criterion,
             optimizer=optimizer_class,
             lr=self.lr,
             **{f"optimizer__{name}": value for name, value in optimizer_options.items()},
@@ -341,19 +467,52 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         ).initialize()
         self._inference = BatchInvariantInference(device, self.batch_size, self.mixed_precision)
 
+    def _schedule_callbacks(self, monitor: str) -> list:
+        """The skorch ``LRScheduler`` that ``lr_schedule`` asks for (none for "constant")."""
+        if self.lr_schedule == "constant":
+            return []
+        if self.lr_schedule == "plateau":
+            patience = 5 if np.isinf(self.n_iter_no_change) else self.n_iter_no_change // 2
+            scheduler = ContinuingLRScheduler(
+                ReduceLROnPlateau,
+                monitor=monitor,
+                event_name=None,
+                factor=PLATEAU_FACTOR,
+                patience=max(1, int(patience)),
+                threshold=self.tol,
+                threshold_mode="abs",
+            )
+        elif self.lr_schedule == "cosine":
+            scheduler = ContinuingLRScheduler(
+                CosineAnnealingLR, event_name=None, T_max=self.max_epochs
+            )
+        else:
+            scheduler = ContinuingLRScheduler(LambdaLR, event_name=None, lr_lambda=self.lr_schedule)
+        return [("lr_schedule", scheduler)]
+
     def _train(
-        self, data: ArrayData, n_epochs: int, *, use_validation: bool, check_convergence: bool
+        self,
+        data: ArrayData,
+        n_epochs: int,
+        *,
+        validation: ArrayData | float | None,
+        check_convergence: bool,
     ) -> None:
         """Train up to ``n_epochs`` epochs; with ``check_convergence``, stop when converged.
 
+        ``validation`` is the validation data, a share of ``data`` to hold out, or None.
         ``partial_fit`` trains its one epoch without the convergence rule, as sklearn's does.
         A fit whose loss turns NaN or infinite raises and leaves the estimator unfitted.
         """
         net = self.net_
         epochs_before = len(net.history)
         epoch_seed = self._seed + epochs_before
-        fraction = self._validation_fraction()
-        net.train_split = HoldoutSplit(fraction, epoch_seed) if use_validation else None
+        if isinstance(validation, ArrayData):
+            net.train_split = predefined_split(validation)
+        elif validation is not None:
+            net.train_split = HoldoutSplit(validation, epoch_seed)
+        else:
+            net.train_split = None
         net.shuffle_seed = epoch_seed
         convergence = dict(net.callbacks_)["convergence"]
         convergence.enabled = check_convergence
@@ -389,12 +548,16 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         self.module_ = self.net_.module_
         rows = [
             {
-                "epoch": row["epoch"],
-                **{new: row[old] for old, new in HISTORY_COLUMNS.items() if old in row},
+                HISTORY_RENAMED.get(key, key): value
+                for key, value in row.items()
+                if key not in HISTORY_HIDDEN
             }
             for row in self.net_.history
         ]
-        self.history_ = pd.DataFrame(rows).set_index("epoch")
+        epochs = pd.Index([row["epoch"] for row in self.net_.history], name="epoch")
+        history = pd.DataFrame(rows, index=epochs)
+        first = [column for column in HISTORY_FIRST if column in history]
+        self.history_ = history[first + [c for c in history if c not in first]]
         self.n_epochs_ = len(rows)
         self.best_epoch_ = self._best_epoch()
 
@@ -425,15 +588,28 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Softmax of the network's outputs (rows sum to 1).
+            Softmax of the network's outputs (rows sum to 1); for a multi-label model, the
+            independent probability of each label (sigmoid).
         """
-        return torch.softmax(self._logits(X), dim=1).numpy()
+        outputs = self._logits(X)
+        return self._task.proba(outputs).numpy()
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`, computed stably."""
-        return torch.log_softmax(self._logits(X), dim=1).numpy()
+        outputs = self._logits(X)
+        return self._task.log_proba(outputs).numpy()
 
     def predict(self, X) -> np.ndarray:
-        """Most probable label for each row, as an entry of ``classes_``."""
-        best = self._logits(X).argmax(dim=1).numpy()
-        return self.classes_[best]
+        """Most probable label for each row, as an entry of ``classes_``.
+
+        For a multi-label model, the 0/1 indicator matrix of the labels whose probability
+        exceeds 0.5.
+        """
+        outputs = self._logits(X)
+        decisions = self._task.decide(outputs).numpy()
+        return decisions if self._task.multilabel else self.classes_[decisions]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -255,6 +255,7 @@ class CNNClassifier(NeuralNetClassifierBase):
         validation_fraction: float | None = None,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
+        lr_schedule="constant",
         class_weight=None,
         device: str | torch.device = "auto",
         mixed_precision: bool = False,
@@ -287,6 +288,7 @@ class CNNClassifier(NeuralNetClassifierBase):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.lr_schedule = lr_schedule
         self.class_weight = class_weight
         self.device = device
         self.mixed_precision = mixed_precision
@@ -334,7 +336,7 @@ class CNNClassifier(NeuralNetClassifierBase):
         if y is None:
             X = validate_data(self, X, **kwargs)
         else:
-            X, y = validate_data(self, X, y, **kwargs)
+            X, y = validate_data(self, X, y, multi_output=True, **kwargs)
         if network_shape is None:
             network_shape = self._network_shape(X.shape, reset=reset)
         if reset:

@@ -85,6 +85,7 @@ class MLPClassifier(NeuralNetClassifierBase):
         validation_fraction: float | None = None,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
+        lr_schedule="constant",
         class_weight=None,
         device: str | torch.device = "auto",
         mixed_precision: bool = False,
@@ -106,6 +107,7 @@ class MLPClassifier(NeuralNetClassifierBase):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.lr_schedule = lr_schedule
         self.class_weight = class_weight
         self.device = device
         self.mixed_precision = mixed_precision

@@ -7,8 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from sklearn.utils import assert_all_finite
-from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+from sklearn.utils.validation import check_array, check_consistent_length
 from skorch.callbacks import GradientNormClipping
 
 from ._data import as_module_tensor, check_dense
@@ -167,6 +166,7 @@ class RNNClassifier(NeuralNetClassifierBase):
         validation_fraction: float | None = None,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
+        lr_schedule="constant",
         class_weight=None,
         device: str | torch.device = "auto",
         mixed_precision: bool = False,
@@ -197,6 +197,7 @@ class RNNClassifier(NeuralNetClassifierBase):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.lr_schedule = lr_schedule
         self.class_weight = class_weight
         self.device = device
         self.mixed_precision = mixed_precision
@@ -248,7 +249,7 @@ class RNNClassifier(NeuralNetClassifierBase):
         if table and self._table_input and y is None:
             values = validate_data(self, values, dtype=dtype, reset=reset)
         elif table and self._table_input:
-            values, y = validate_data(self, values, y, dtype=dtype, reset=reset)
+            values, y = validate_data(self, values, y, dtype=dtype, reset=reset, multi_output=True)
         else:
             # Fitted on sequences, 2-D rows are sequences too: only the step features must
             # agree, not the number of steps.
@@ -273,8 +274,8 @@ class RNNClassifier(NeuralNetClassifierBase):
             )
         if y is not None:
             check_consistent_length(values, y)
-            y = column_or_1d(y, warn=True)
-            assert_all_finite(y, input_name="y")
+            # 1-D labels or a 2-D multi-label indicator matrix; the base checks which.
+            y = check_array(y, accept_sparse="csr", ensure_2d=False, dtype=None, input_name="y")
         return values, y
 
     def _numeric_steps(self, values: np.ndarray, *, flat_rows: bool) -> np.ndarray:

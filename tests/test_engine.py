@@ -1,9 +1,13 @@
 """The skorch engine: device choice, seeding, weighted loss, validation accuracy."""
 
+import numpy as np
 import pytest
 import torch
+from sklearn.metrics import get_scorer
 
-from sknets._engine import EngineNet, ValidAccuracy, resolve_device, seeded
+from sknets._data import ArrayData
+from sknets._engine import ContinuingLRScheduler, EngineNet, ValidAccuracy, resolve_device, seeded
+from sknets._tasks import MultiLabel, SingleLabel
 
 
 def test_auto_device_prefers_cuda(monkeypatch):
@@ -42,10 +46,12 @@ def test_seeded_is_reproducible_and_restores_the_global_state():
     assert torch.rand(1) == outside_next
 
 
-def make_net(**kwargs):
+def make_net(task=None, **kwargs):
+    task = task or SingleLabel(3)
     net = EngineNet(
         module=torch.nn.Linear(2, 3),
-        criterion=torch.nn.CrossEntropyLoss,
+        task=task,
+        criterion=task.criterion,
         train_split=None,
         verbose=0,
         **kwargs,
@@ -76,6 +82,7 @@ def test_valid_accuracy_counts_validation_batches_only():
 
     class Net:
         history = History()
+        task = SingleLabel(2)
 
     callback = ValidAccuracy()
     callback.on_epoch_begin(Net)
@@ -84,6 +91,66 @@ def test_valid_accuracy_counts_validation_batches_only():
     callback.on_batch_end(Net, batch=(None, torch.tensor([0, 1, 1])), training=False, y_pred=logits)
     callback.on_epoch_end(Net)
     assert Net.history == [("valid_accuracy", 2 / 3)]
+
+
+def test_multilabel_loss_accuracy_and_weights():
+    net = make_net(MultiLabel(3))
+    logits = torch.tensor([[2.0, -1.0, 0.5], [-2.0, 1.0, -0.5]])
+    targets = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    per_row = bce(logits, targets, reduction="none").mean(dim=1)
+    torch.testing.assert_close(net.get_loss(logits, targets), per_row.mean())
+    weights = torch.tensor([1.0, 3.0])
+    weighted = net.get_loss(logits, (targets, weights))
+    torch.testing.assert_close(weighted, (per_row * weights).sum() / 4)
+    # Subset accuracy: the second row has one label wrong.
+    assert net.task.n_correct(logits, targets).item() == 1
+
+
+def test_batch_callbacks_see_targets_without_weights():
+    seen = []
+
+    class Spy(ValidAccuracy):
+        def on_batch_end(self, net, batch=None, **kwargs):
+            seen.append(batch[1])
+
+    net = make_net(callbacks=[("spy", Spy())])
+    net.history.new_epoch()
+    net.history.new_batch()
+    targets, weights = torch.tensor([0, 1]), torch.tensor([2.0, 1.0])
+    net.notify("on_batch_end", batch=(torch.zeros(2, 2), (targets, weights)), training=True)
+    assert len(seen) == 1 and torch.equal(seen[0], targets)
+    # The batch counts by its weight in the epoch's mean loss.
+    assert net.history[-1, "batches", -1, "train_batch_size"] == 3.0
+
+
+@pytest.mark.parametrize("task", [SingleLabel(3), MultiLabel(3)], ids=["single", "multi"])
+def test_the_net_answers_scorers_on_encoded_targets(task):
+    # What skorch's EpochScoring calls: scorer(net, dataset, encoded targets).
+    net = make_net(task)
+    inputs = torch.randn(20, 2)
+    logits = net.module_(inputs).detach()
+    assert np.array_equal(net.classes_, [0, 1, 2])
+    decisions = net.predict(ArrayData(inputs))
+    np.testing.assert_array_equal(decisions, task.decide(logits).numpy())
+    np.testing.assert_allclose(net.predict_proba(ArrayData(inputs)), task.proba(logits).numpy())
+    targets = decisions if task.multilabel else np.arange(20) % 3
+    f1 = get_scorer("f1_macro")(net, ArrayData(inputs), targets)
+    assert (f1 == 1.0) == task.multilabel and 0 <= f1 <= 1
+
+
+def test_continuing_scheduler_keeps_its_state_across_training_calls():
+    net = make_net()
+    schedule = ContinuingLRScheduler(
+        torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="train_loss", patience=0
+    ).initialize()
+    schedule.on_train_begin(net)
+    first = schedule.lr_scheduler_
+    schedule.on_train_begin(net)
+    assert schedule.lr_scheduler_ is first
+    net.initialize_optimizer()
+    schedule.on_train_begin(net)
+    assert schedule.lr_scheduler_ is not first
 
 
 def test_epoch_table_is_plain_text_when_stdout_is_not_a_terminal(capsys, monkeypatch):

@@ -149,7 +149,7 @@ def test_same_random_state_same_predictions_and_global_rng_untouched(blobs):
 def test_history_without_validation(blobs):
     X, y = blobs
     clf = MLPClassifier(**FAST).fit(X, y)
-    assert list(clf.history_.columns) == ["train_loss", "duration"]
+    assert list(clf.history_.columns) == ["train_loss", "lr", "duration"]
     assert list(clf.history_.index) == list(range(1, 16))
     assert clf.n_epochs_ == 15 and clf.best_epoch_ == 15
     assert clf.history_["train_loss"].iloc[-1] < clf.history_["train_loss"].iloc[0]
@@ -158,7 +158,13 @@ def test_history_without_validation(blobs):
 def test_history_with_validation_fraction(blobs):
     X, y = blobs
     clf = MLPClassifier(**FAST, validation_fraction=0.25).fit(X, y)
-    assert set(clf.history_.columns) == {"train_loss", "valid_loss", "valid_accuracy", "duration"}
+    assert set(clf.history_.columns) == {
+        "train_loss",
+        "valid_loss",
+        "valid_accuracy",
+        "lr",
+        "duration",
+    }
     assert clf.history_["valid_accuracy"].between(0, 1).all()
     assert clf.best_epoch_ == clf.history_["valid_loss"].idxmin()
 

@@ -262,6 +262,13 @@ def check_tol(t):  # 10, with n_iter_no_change=1
     assert t.reference.n_epochs_ == 6
 
 
+def check_lr_schedule(t):  # "cosine" over max_epochs=3 epochs
+    lr = t.changed.history_["lr"].to_numpy()
+    np.testing.assert_allclose(lr, 0.01 * (1 + np.cos(np.pi * np.arange(3) / 3)) / 2)
+    np.testing.assert_allclose(t.reference.history_["lr"], 0.01)
+    assert t.changed.history_["train_loss"].iloc[-1] != t.reference.history_["train_loss"].iloc[-1]
+
+
 def check_class_weight(t):  # {0: 20}: class 0, the first column, weighs 20 times the others
     changed = t.changed.predict_proba(t.X)[:, 0].mean()
     reference = t.reference.predict_proba(t.X)[:, 0].mean()
@@ -337,6 +344,7 @@ SHARED = {
     "validation_fraction": Case(0.25, check_validation_fraction),
     "n_iter_no_change": Case(1, check_n_iter_no_change, {"tol": 10.0, "max_epochs": 6}),
     "tol": Case(10.0, check_tol, {"n_iter_no_change": 1, "max_epochs": 6}),
+    "lr_schedule": Case("cosine", check_lr_schedule),
     "class_weight": Case({0: 20.0}, check_class_weight),
     "device": Case("cpu", check_device),
     "mixed_precision": Case(True, check_mixed_precision, {"batch_size": 16}),

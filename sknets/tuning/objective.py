@@ -17,6 +17,7 @@ import numpy as np
 import optuna
 from sklearn.base import clone
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import unique_labels
 
 from .._sklearn_compat import _safe_indexing
 from .spaces import SearchSpace, final_step
@@ -126,7 +127,8 @@ class EpochwiseCV:
         self.objective_metric = objective_metric
         self.error_score = error_score
         self.deadline = deadline
-        self.classes = np.unique(self.y)
+        # Class labels, or the column indices of a multi-label indicator matrix.
+        self.classes = unique_labels(self.y)
 
     def __call__(self, trial: optuna.Trial) -> float:
         trial.set_user_attr(WORKER, f"{socket.gethostname()}:{os.getpid()}")
