@@ -1,9 +1,17 @@
-"""sknets: scikit-learn neural-network classifiers backed by PyTorch and skorch."""
+"""sknets: scikit-learn neural-network classifiers and regressors backed by PyTorch and skorch."""
 
-from .cnn import CNNClassifier
-from .mlp import MLPClassifier
-from .rnn import RNNClassifier
+from .cnn import CNNClassifier, CNNRegressor
+from .mlp import MLPClassifier, MLPRegressor
+from .rnn import RNNClassifier, RNNRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["CNNClassifier", "MLPClassifier", "RNNClassifier", "__version__"]
+__all__ = [
+    "CNNClassifier",
+    "CNNRegressor",
+    "MLPClassifier",
+    "MLPRegressor",
+    "RNNClassifier",
+    "RNNRegressor",
+    "__version__",
+]

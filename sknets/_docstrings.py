@@ -5,6 +5,7 @@ The estimators' class docstrings hold the markers ``{training_parameters}`` and
 so help(), Sphinx and numpydoc all see the full text.
 """
 
+import re
 from textwrap import indent
 
 TRAINING_PARAMETERS = """\
@@ -46,8 +47,6 @@ lr_schedule : {"constant", "plateau", "cosine"} or callable, default="constant"
     ``learning_rate="adaptive"``). ``"cosine"`` anneals it from ``lr`` towards 0 over
     ``max_epochs`` epochs. A callable ``f(epoch) -> factor`` sets ``lr * f(epoch)``
     (epochs counted from 0; torch's ``LambdaLR``), e.g. a warm-up.
-class_weight : dict, "balanced" or None, default=None
-    Weights of the classes in the loss (as in sklearn).
 device : str or torch.device, default="auto"
     ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``, ``"cuda"``,
     ``"cuda:1"``, ``"mps"``.
@@ -83,16 +82,56 @@ net_ : skorch.NeuralNet
     The skorch net that trained it.
 """
 
-MARKERS = {
-    "    {training_parameters}\n": TRAINING_PARAMETERS,
-    "    {training_attributes}\n": TRAINING_ATTRIBUTES,
+CLASSIFIER_PARAMETERS = """\
+class_weight : dict, "balanced" or None, default=None
+    Weights of the classes in the loss (as in sklearn); not for multi-label ``y``.
+"""
+
+CLASSIFIER_ATTRIBUTES = """\
+classes_ : ndarray of shape (n_classes,)
+    Class labels (for multi-label ``y``: the label indices ``0 .. n_labels - 1``).
+"""
+
+REGRESSOR_PARAMETERS = """\
+loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+    Loss between predictions and targets, averaged over the outputs.
+huber_delta : float, default=1.0
+    Where the Huber loss turns from quadratic to linear, in units of the standardised
+    targets (standard deviations when ``scale_targets=True``).
+scale_targets : bool, default=True
+    Standardise each target column (mean 0, standard deviation 1, learned in ``fit`` or
+    the first ``partial_fit``) for training, and map predictions back: targets in any unit
+    train well with the default ``lr`` and ``tol``. ``valid_loss`` and ``train_loss`` are
+    then in standardised units.
+"""
+
+REGRESSOR_ATTRIBUTES = """\
+n_outputs_ : int
+    Number of target columns.
+"""
+
+#: Texts every estimator's docstring holds a marker for, by marker name. Task bases and
+#: architectures add their own as a ``_docs`` dict of the same shape.
+SHARED_DOCS = {
+    "training_parameters": TRAINING_PARAMETERS,
+    "training_attributes": TRAINING_ATTRIBUTES,
 }
 
 
 def fill_shared_docs(cls: type) -> type:
-    """Class decorator: put the shared sections in place of their markers."""
-    for marker, text in MARKERS.items():
-        if marker not in cls.__doc__:
+    """Class decorator: put the shared sections in place of their ``{name}`` markers.
+
+    The texts are :data:`SHARED_DOCS` plus the ``_docs`` of the class and its bases.
+    """
+    texts = dict(SHARED_DOCS)
+    for klass in reversed(cls.__mro__):
+        texts.update(vars(klass).get("_docs", {}))
+    for name, text in texts.items():
+        marker = "    {" + name + "}\n"
+        if name in SHARED_DOCS and marker not in cls.__doc__:
             raise ValueError(f"{cls.__name__}'s docstring lacks the marker {marker.strip()}")
         cls.__doc__ = cls.__doc__.replace(marker, indent(text, "    "))
+    left = re.findall(r"^ *\{[a-z_]+\}$", cls.__doc__, flags=re.MULTILINE)
+    if left:
+        raise ValueError(f"{cls.__name__}'s docstring has markers without a text: {left}")
     return cls

@@ -137,7 +137,7 @@ class EngineNet(NeuralNet):
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("valid_accuracy", ValidAccuracy()),
+            *self.task.epoch_callbacks(),
             ("lr", LearningRateLog()),
             ("print_log", PlainPrintLog()),
         ]
@@ -205,7 +205,9 @@ class EngineNet(NeuralNet):
         if batch is not None:
             # Callbacks (and the targets skorch's scoring callbacks cache) get the targets
             # alone; the loss has already used the weights.
-            cb_kwargs["batch"] = (batch[0], split_target(batch[1])[0])
+            # Targets in the units of predict (a regressor's original units).
+            targets = self.task.decode_targets(split_target(batch[1])[0])
+            cb_kwargs["batch"] = (batch[0], targets)
         super().notify(method_name, **cb_kwargs)
 
     # What scikit-learn scorers call, on encoded targets.

@@ -4,13 +4,15 @@ The engine trains any network on encoded targets; a task says how outputs and ta
 Single-label classification puts a softmax over one output per class (cross-entropy) and
 decides by the largest output; multi-label classification gives each label an independent
 sigmoid output (binary cross-entropy) and decides each label by the sign of its output, as
-scikit-learn's ``MLPClassifier`` does for a 2-D indicator ``y``.
+scikit-learn's ``MLPClassifier`` does for a 2-D indicator ``y``. Regression trains one
+output per target on standardised targets and maps outputs back to the original units.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
-from sklearn.utils import ClassifierTags, Tags
+from sklearn.utils import ClassifierTags, RegressorTags, Tags
 from torch import nn
 from torch.nn import functional
 
@@ -22,10 +24,22 @@ class SingleLabel:
     """
 
     criterion = nn.CrossEntropyLoss
+    criterion_options: dict = {}
     multilabel = False
 
     def __init__(self, n_outputs: int) -> None:
         self.n_outputs = n_outputs
+
+    def epoch_callbacks(self) -> list:
+        """skorch callbacks that score each epoch for this task: ``valid_accuracy``."""
+        from ._engine import ValidAccuracy
+
+        return [("valid_accuracy", ValidAccuracy())]
+
+    @staticmethod
+    def decode_targets(targets: torch.Tensor) -> torch.Tensor:
+        """Targets as scorers should see them: class indices, like :meth:`decide`."""
+        return targets
 
     @staticmethod
     def per_sample_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -91,3 +105,76 @@ class MultiLabel(SingleLabel):
 
     def n_correct(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return (self.decide(outputs) == targets).all(dim=1).sum()
+
+
+#: ``loss`` of the regressors: torch's element-wise loss and its default class.
+REGRESSION_LOSSES = {
+    "squared_error": (functional.mse_loss, nn.MSELoss),
+    "absolute_error": (functional.l1_loss, nn.L1Loss),
+    "huber": (functional.huber_loss, nn.HuberLoss),
+}
+
+
+class Regression:
+    """``n_outputs`` numeric targets, standardised for training.
+
+    Targets are trained as ``(y - mean) / scale`` (float32, shape ``(n, n_outputs)``), so
+    prices, counts or any other unit train with the default learning rate and ``tol``; the
+    outputs are mapped back with ``outputs * scale + mean``. With ``mean=0, scale=1`` the
+    targets are trained as given.
+
+    Parameters
+    ----------
+    n_outputs : int
+        Number of target columns.
+    loss : {"squared_error", "absolute_error", "huber"}
+        Element-wise loss on the standardised targets, averaged over the outputs.
+    huber_delta : float
+        Where the Huber loss turns from quadratic to linear, in standardised units.
+    mean, scale : ndarray of shape (n_outputs,)
+        The standardisation of the targets.
+    """
+
+    multilabel = False
+
+    def __init__(
+        self, n_outputs: int, loss: str, huber_delta: float, mean: np.ndarray, scale: np.ndarray
+    ) -> None:
+        self.n_outputs = n_outputs
+        self.loss = loss
+        self.huber_delta = huber_delta
+        self.mean = torch.as_tensor(mean, dtype=torch.float64)
+        self.scale = torch.as_tensor(scale, dtype=torch.float64)
+        self.criterion = REGRESSION_LOSSES[loss][1]
+        self.criterion_options = {"delta": huber_delta} if loss == "huber" else {}
+
+    @staticmethod
+    def epoch_callbacks() -> list:
+        """No score beyond the losses (``valid_loss`` is in standardised units)."""
+        return []
+
+    def per_sample_loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Loss of each row, averaged over its outputs: shape ``(n_rows,)``."""
+        elementwise, _ = REGRESSION_LOSSES[self.loss]
+        losses = elementwise(outputs, targets, reduction="none", **self.criterion_options)
+        return losses.mean(dim=1)
+
+    def decide(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Predictions in the targets' original units (float64)."""
+        return outputs.to(torch.float64) * self.scale.to(outputs.device) + self.mean.to(
+            outputs.device
+        )
+
+    def decode_targets(self, targets: torch.Tensor) -> torch.Tensor:
+        """Training targets back in their original units, like :meth:`decide`.
+
+        On the host in float64, which every device's targets can take (MPS has no float64).
+        """
+        return self.decide(targets.to("cpu"))
+
+    @staticmethod
+    def tags(tags: Tags) -> Tags:
+        """``tags`` of an estimator that does this task (what sklearn's scorers look up)."""
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags()
+        return tags

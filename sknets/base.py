@@ -1,9 +1,12 @@
-"""The shared estimator engine: everything MLP, CNN and RNN classifiers have in common.
+"""The shared estimator engine: everything the sknets classifiers and regressors share.
 
-A subclass declares its architecture parameters, how its input is validated and shaped, and
-which :mod:`sknets.modules` network to build; this base owns validation of the shared
-parameters, label encoding, sample and class weights, seeding, devices, the skorch net,
-early stopping, history, warm start, ``partial_fit`` and prediction.
+A task base (:mod:`sknets.classifier`, :mod:`sknets.regressor`) adds how targets are encoded,
+which loss trains them and how outputs become predictions; an architecture (:mod:`sknets.mlp`,
+:mod:`sknets.cnn`, :mod:`sknets.rnn`) declares its parameters, how its input is validated
+and shaped, and which :mod:`sknets.modules` network to build. This base owns validation of
+the shared parameters, sample weights, validation data, seeding, devices, the skorch net,
+convergence and early stopping, learning-rate schedules, history, warm start, one-epoch
+``partial_fit`` and batch-invariant inference.
 """
 
 from __future__ import annotations
@@ -16,12 +19,10 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
@@ -39,7 +40,6 @@ from ._sklearn_compat import (
     _fit_context,
     validate_data,
 )
-from ._tasks import MultiLabel, SingleLabel
 
 #: Optimizers by the name users pass as ``optimizer=``, with the defaults sknets adds.
 OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict]] = {
@@ -83,10 +83,12 @@ def positive_ints(name: str, value, example: str) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
-class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
-    """Base class of the sknets classifiers; not meant to be used directly.
+class NeuralNetBase(BaseEstimator):
+    """Base class of every sknets estimator; not meant to be used directly.
 
-    Subclasses implement :meth:`_build_module` and may override :meth:`_validate_inputs`,
+    A task base implements :meth:`_encode_targets` (which sets ``self._task``, see
+    :mod:`sknets._tasks`) and the public ``partial_fit`` and prediction methods; an
+    architecture implements :meth:`_build_module` and may override :meth:`_validate_inputs`,
     :meth:`_to_module_inputs` and :meth:`_batch_transform`.
     """
 
@@ -101,7 +103,6 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"constant", "plateau", "cosine"}), callable],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
         "device": [str, torch.device],
         "mixed_precision": ["boolean"],
         "random_state": ["random_state"],
@@ -154,8 +155,8 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         """
         return as_module_tensor(X, training=training)
 
-    def _build_module(self, n_classes: int) -> nn.Module:
-        """Return the untrained network for the shapes learned in ``fit``."""
+    def _build_module(self, n_outputs: int) -> nn.Module:
+        """Return the untrained network, with ``n_outputs`` outputs, for the learned shapes."""
         raise NotImplementedError
 
     def _batch_transform(self):
@@ -198,10 +199,11 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like
             Training inputs; the accepted shapes depend on the estimator.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels of any type (strings, integers, booleans...), or a 0/1 indicator
-            matrix for multi-label classification (one independent sigmoid output per
-            label, trained with binary cross-entropy).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets. Classifiers: class labels of any type (strings, integers,
+            booleans...), or a 0/1 indicator matrix for multi-label classification (one
+            independent sigmoid output per label, trained with binary cross-entropy).
+            Regressors: numeric values, one column per output.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights of the loss.
         X_val : array-like, default=None
@@ -212,7 +214,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             :class:`~sklearn.pipeline.Pipeline`, have the earlier steps transform it too
             with ``Pipeline(..., transform_input=["X_val"])`` (metadata routing).
         y_val : array-like, default=None
-            Labels of ``X_val``, among those of ``y``.
+            Targets of ``X_val``, in the layout of ``y`` (a classifier's among its labels).
         sample_weight_val : array-like of shape (n_val_samples,), default=None
             Per-sample weights of the validation loss.
 
@@ -229,37 +231,10 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         self._train(data, self.max_epochs, validation=validation, check_convergence=True)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Train exactly one epoch on ``X, y``, keeping the current weights.
-
-        Parameters
-        ----------
-        X : array-like
-            Training inputs.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels; all must be among ``classes`` (first call) or ``classes_``. A 0/1
-            indicator matrix trains a multi-label model (its columns are the labels).
-        classes : array-like, default=None
-            Every label the model will ever see. Required on the first call, except for
-            multi-label ``y``, whose labels are its columns.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights of the loss.
-
-        Returns
-        -------
-        self : object
-            The estimator, trained one epoch more.
-        """
+    def _partial_fit(self, X, y, sample_weight, **target_options):
+        """One epoch on ``X, y`` (``partial_fit``); ``target_options`` go to the task."""
         first_call = not hasattr(self, "net_")
-        if self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' is not supported by partial_fit, which sees one "
-                "chunk of data at a time; pass a dict of weights per class instead"
-            )
-        data = self._training_data(
-            X, y, sample_weight, reset=first_call, classes=classes, classes_required=True
-        )
+        data = self._training_data(X, y, sample_weight, reset=first_call, **target_options)
         if first_call:
             self._initialize_net()
         self._train(data, 1, validation=None, check_convergence=False)
@@ -290,120 +265,46 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         weights = self._sample_weights(targets, sample_weight_val)
         return ArrayData(self._to_module_inputs(X_val, training=True), targets, weights)
 
-    def _training_data(
-        self, X, y, sample_weight, *, reset: bool, classes=None, classes_required=False
-    ) -> ArrayData:
+    def _training_data(self, X, y, sample_weight, *, reset: bool, **target_options) -> ArrayData:
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
         X, y = self._validate_inputs(X, y, reset=reset)
         targets = self._encode_targets(
-            y, reset=reset, classes=classes, classes_required=classes_required
+            y, reset=reset, sample_weight=sample_weight, **target_options
         )
-        self._class_weight_of = self._per_class_weight(targets)
+        self._learn_target_weights(targets)
         weights = self._sample_weights(targets, sample_weight)
         inputs = self._to_module_inputs(X, training=True)
         return ArrayData(inputs, targets, weights)
 
-    # ---------------------------------------------------------------------- targets
+    # ---------------------------------------------------------------------- task hooks
     def _encode_targets(
-        self, y, *, reset: bool, classes=None, classes_required=False, name: str = "y"
+        self, y, *, reset: bool, sample_weight=None, name: str = "y", **options
     ) -> torch.Tensor:
-        """Class indices (int64) of 1-D labels, or the float32 matrix of multi-label ``y``.
+        """The training targets of validated ``y`` as a tensor; with ``reset``, learn the task.
 
-        With ``reset``, learns ``classes_`` and the task; otherwise checks ``y`` against them.
-        ``classes_required``: the first ``partial_fit`` of single-label ``y`` needs ``classes``.
+        Sets ``self._task`` (:mod:`sknets._tasks`) on ``reset``, from ``y`` weighted by
+        ``sample_weight``; otherwise checks ``y`` against what was learned. ``name`` is how
+        errors call ``y`` (``"y_val"``).
         """
-        if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)  # a column vector is one label per row
-        check_classification_targets(y)
-        kind = type_of_target(y, input_name=name)
-        if kind == "multiclass-multioutput":
-            raise ValueError(
-                f"{name} has several columns of classes (multiclass-multioutput), which sknets "
-                "does not support; a 2-D y must be a 0/1 indicator matrix (multi-label)"
-            )
-        if kind == "multilabel-indicator":
-            return self._encode_indicators(y, reset=reset, classes=classes, name=name)
-        if reset:
-            if classes is None and classes_required:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-            self.classes_ = self._learn_classes(y, classes)
-            self._task = SingleLabel(len(self.classes_))
-        elif self._task.multilabel:
-            raise ValueError(
-                f"{name} holds one label per row, but the model was fitted on a multi-label "
-                f"indicator matrix of {len(self.classes_)} columns"
-            )
-        else:
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if unseen.size:
-                raise ValueError(
-                    f"{name} contains labels {unseen.tolist()} not seen in the first fit; "
-                    f"the model knows only classes_={self.classes_.tolist()}"
-                )
-        return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
+        raise NotImplementedError
 
-    def _encode_indicators(self, y, *, reset: bool, classes, name: str) -> torch.Tensor:
-        indicators = y.toarray() if hasattr(y, "toarray") else np.asarray(y)
-        if not np.isin(indicators, (0, 1)).all():
-            raise ValueError(
-                f"{name} is a multi-label indicator matrix but holds values other than 0 and "
-                f"1: {np.unique(indicators)[:5].tolist()}"
-            )
-        n_labels = indicators.shape[1]
-        if self.class_weight is not None:
-            raise ValueError(
-                f"class_weight={self.class_weight!r} is not supported with multi-label y; use "
-                "sample_weight to weight rows"
-            )
-        if classes is not None and len(classes) != n_labels:
-            raise ValueError(
-                f"classes has {len(classes)} entries but the multi-label {name} has {n_labels} "
-                "columns (one per label)"
-            )
-        if reset:
-            self.classes_ = np.arange(n_labels)
-            self._task = MultiLabel(n_labels)
-        elif not self._task.multilabel or n_labels != len(self.classes_):
-            fitted = (
-                f"{len(self.classes_)} labels"
-                if self._task.multilabel
-                else "one label per row (not multi-label)"
-            )
-            raise ValueError(
-                f"{name} is a multi-label matrix of {n_labels} columns, but the model was "
-                f"fitted on {fitted}"
-            )
-        return torch.from_numpy(indicators.astype(np.float32))
+    def _learn_target_weights(self, targets: torch.Tensor) -> None:
+        """Learn per-target loss weights (class weights) from the training targets."""
 
-    @staticmethod
-    def _learn_classes(y, classes) -> np.ndarray:
-        labels = np.unique(y if classes is None else classes)
-        if classes is not None:
-            unknown = np.setdiff1d(np.unique(y), labels)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains labels {unknown.tolist()} that are not in "
-                    f"classes={labels.tolist()}"
-                )
-        if len(labels) < 2:
-            raise ValueError(
-                f"y contains {len(labels)} class ({labels.tolist()}); a classifier needs "
-                "samples of at least 2 classes"
-            )
-        return labels
-
-    def _per_class_weight(self, targets: torch.Tensor) -> np.ndarray | None:
-        """Weight of each class in ``classes_`` from ``class_weight`` and the training labels."""
-        if self.class_weight is None:
-            return None
-        labels = self.classes_[targets.numpy()]
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=labels)
+    def _target_weights(self, targets: torch.Tensor) -> np.ndarray | None:
+        """Loss weight of each row from its target (class weights), or None."""
+        return None
 
     def _sample_weights(self, targets: torch.Tensor, sample_weight) -> torch.Tensor | None:
-        """Per-sample loss weights: ``sample_weight`` times the class weight; None if uniform.
+        """Per-sample loss weights: ``sample_weight`` times the target weight; None if uniform.
 
-        Class weights are those of the training labels, also for validation data.
+        Target weights are learned from the training targets, also for validation data.
         """
-        if sample_weight is None and self.class_weight is None:
+        target_weights = self._target_weights(targets)
+        if sample_weight is None and target_weights is None:
             return None
         n_samples = len(targets)
         weights = np.ones(n_samples)
@@ -411,8 +312,8 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             weights = _check_sample_weight(
                 sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
             )
-        if self.class_weight is not None:
-            weights = weights * self._class_weight_of[targets.numpy()]
+        if target_weights is not None:
+            weights = weights * target_weights
         return torch.from_numpy(weights.astype(np.float32))
 
     def _optimizer_and_options(self) -> tuple[type, dict]:
@@ -453,6 +354,7 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
             module=module,
             task=self._task,
             criterion=self._task.criterion,
+            **{f"criterion__{name}": value for name, value in self._task.criterion_options.items()},
             optimizer=optimizer_class,
             lr=self.lr,
             **{f"optimizer__{name}": value for name, value in optimizer_options.items()},
@@ -570,46 +472,9 @@ class NeuralNetClassifierBase(ClassifierMixin, BaseEstimator):
         return self.n_epochs_
 
     # -------------------------------------------------------------------- prediction
-    def _logits(self, X) -> torch.Tensor:
+    def _outputs(self, X) -> torch.Tensor:
         """float64 outputs of the network for ``X``, the same for a row whatever else is in X."""
         check_is_fitted(self)
         X, _ = self._validate_inputs(X, reset=False)
         inputs = self._to_module_inputs(X, training=False)
         return self._inference(self.module_, inputs, n_rows(inputs))
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, one column per entry of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like
-            Inputs in the layout used for ``fit``.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Softmax of the network's outputs (rows sum to 1); for a multi-label model, the
-            independent probability of each label (sigmoid).
-        """
-        outputs = self._logits(X)
-        return self._task.proba(outputs).numpy()
-
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`, computed stably."""
-        outputs = self._logits(X)
-        return self._task.log_proba(outputs).numpy()
-
-    def predict(self, X) -> np.ndarray:
-        """Most probable label for each row, as an entry of ``classes_``.
-
-        For a multi-label model, the 0/1 indicator matrix of the labels whose probability
-        exceeds 0.5.
-        """
-        outputs = self._logits(X)
-        decisions = self._task.decide(outputs).numpy()
-        return decisions if self._task.multilabel else self.classes_[decisions]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        return tags

@@ -13,8 +13,10 @@ from skorch.callbacks import GradientNormClipping
 from ._data import as_module_tensor, check_dense
 from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
-from .base import NeuralNetClassifierBase, positive_ints
+from .base import positive_ints
+from .classifier import NeuralNetClassifierBase
 from .modules import ACTIVATIONS, CELLS, RNN, SUMMARIES
+from .regressor import NeuralNetRegressorBase
 from .sequences import is_ragged, pad_sequences
 from .text import OUT_OF_VOCABULARY_ID, PADDING_ID
 
@@ -30,101 +32,65 @@ class _Sequences(NamedTuple):
     lengths: np.ndarray | None  # (n,) valid steps; None when every row uses all T steps
 
 
-@fill_shared_docs
-class RNNClassifier(NeuralNetClassifierBase):
-    """Recurrent (RNN, LSTM or GRU) sequence classifier trained with PyTorch.
+RNN_PARAMETERS = """\
+cell : {"lstm", "gru", "rnn"}, default="lstm"
+    Recurrent layer: LSTM, GRU or an Elman RNN with tanh.
+hidden_size : int, default=64
+    Width of the recurrent state (per direction).
+num_layers : int, default=1
+    Number of stacked recurrent layers.
+bidirectional : bool, default=False
+    Also read each sequence backwards; doubles the width of the summary.
+dropout : float, default=0.0
+    Dropout between stacked recurrent layers (only used when ``num_layers > 1``).
+summary : {"last", "mean", "max"}, default="last"
+    How the per-step outputs become one vector per sequence: the final hidden state,
+    or the mean or maximum over the valid steps.
+hidden_layer_sizes : tuple of int, default=()
+    Hidden layers of the dense head on top of the summary; ``()`` is a linear layer.
+activation : {"relu", "tanh", "sigmoid", "leaky_relu", "gelu", "elu"}, default="relu"
+    Activation after each hidden layer of the head.
+head_dropout : float, default=0.0
+    Dropout after each hidden layer of the head.
+vocab_size : int, "auto" or None, default=None
+    Set it for token-id input: ids are mapped to vectors by an embedding with
+    ``vocab_size`` rows, id 0 being padding and id 1 the out-of-vocabulary token.
+    ``"auto"`` learns it in ``fit`` as the largest id seen plus one (so
+    ``Pipeline([TextToSequences(), RNNClassifier(vocab_size="auto")])`` works without
+    knowing the vocabulary in advance). In ``fit``, ids must be in
+    ``[0, vocab_size)``; in ``predict``, ids ``>= vocab_size_`` are read as the
+    out-of-vocabulary id 1, as ``TextToSequences`` does for unknown words.
+embedding_dim : int, default=32
+    Width of the token embedding (token input only).
+input_shape : tuple (n_steps, n_features) or None, default=None
+    Shape of one sequence when ``X`` is 2-D flat rows of ``n_steps * n_features``
+    values. ``None`` reads each 2-D row as a univariate sequence.
+clip_grad_norm : float, "auto" or None, default="auto"
+    Rescale the gradients so their global L2 norm is at most this value, against
+    exploding gradients. ``"auto"`` is 1.0 for ``cell="rnn"`` and no clipping for
+    LSTM and GRU; ``None`` never clips.
+"""
 
-    Reads each sequence step by step and classifies it from a summary of the recurrent
-    outputs (many-to-one), through :class:`sknets.modules.RNN`.
+RNN_ATTRIBUTES = """\
+n_features_in_ : int
+    For 2-D numeric input (univariate rows, or flat rows with ``input_shape``), the
+    number of columns, as in every sklearn estimator. For 3-D arrays, lists of sequences
+    and token ids, the number of features per time step (1 for univariate sequences and
+    token ids); their number of steps may differ between ``fit`` and ``predict``.
+feature_names_in_ : ndarray of str
+    Column names, when ``X`` was a DataFrame with string column names.
+vocab_size_ : int
+    Rows of the token embedding (token input only).
+module_ : torch.nn.Module
+    The trained network (:class:`sknets.modules.RNN`).
+"""
 
-    Accepted layouts of ``X``:
 
-    - ``(n_samples, n_steps, n_features)`` array: multivariate sequences;
-    - ``(n_samples, n_columns)`` array or DataFrame: one univariate sequence per row, or,
-      with ``input_shape=(n_steps, n_features)``, flat rows reshaped to that shape (so the
-      estimator works after a scaler in a :class:`~sklearn.pipeline.Pipeline`);
-    - a list (or 1-D object array, or Series) of ``(n_steps_i, n_features)`` or
-      ``(n_steps_i,)`` arrays of different lengths: they are padded at the end and packed,
-      so the padding never changes a sequence's prediction;
-    - with ``vocab_size`` set, integer token ids: ``(n_samples, n_steps)`` rows padded with
-      0 at the end (the output of :class:`sknets.text.TextToSequences`; each row's
-      sequence ends at its last non-zero id), or a list of token-id lists.
+class RNNArchitecture:
+    """What the RNN estimators share: parameters, input layouts, the network built."""
 
-    A list of sequences that all have the same length is read as the regular array it
-    forms (a list of rows is a 2-D table, as everywhere in sklearn). ``predict`` accepts
-    any layout whose number of features per step matches ``fit``, and sequences of any
-    length, except that after a fit on 2-D numeric rows, 2-D rows must keep the same
-    number of columns.
-
-    Parameters
-    ----------
-    cell : {"lstm", "gru", "rnn"}, default="lstm"
-        Recurrent layer: LSTM, GRU or an Elman RNN with tanh.
-    hidden_size : int, default=64
-        Width of the recurrent state (per direction).
-    num_layers : int, default=1
-        Number of stacked recurrent layers.
-    bidirectional : bool, default=False
-        Also read each sequence backwards; doubles the width of the summary.
-    dropout : float, default=0.0
-        Dropout between stacked recurrent layers (only used when ``num_layers > 1``).
-    summary : {"last", "mean", "max"}, default="last"
-        How the per-step outputs become one vector per sequence: the final hidden state,
-        or the mean or maximum over the valid steps.
-    hidden_layer_sizes : tuple of int, default=()
-        Hidden layers of the dense head on top of the summary; ``()`` is a linear layer.
-    activation : {"relu", "tanh", "sigmoid", "leaky_relu", "gelu", "elu"}, default="relu"
-        Activation after each hidden layer of the head.
-    head_dropout : float, default=0.0
-        Dropout after each hidden layer of the head.
-    vocab_size : int, "auto" or None, default=None
-        Set it for token-id input: ids are mapped to vectors by an embedding with
-        ``vocab_size`` rows, id 0 being padding and id 1 the out-of-vocabulary token.
-        ``"auto"`` learns it in ``fit`` as the largest id seen plus one (so
-        ``Pipeline([TextToSequences(), RNNClassifier(vocab_size="auto")])`` works without
-        knowing the vocabulary in advance). In ``fit``, ids must be in
-        ``[0, vocab_size)``; in ``predict``, ids ``>= vocab_size_`` are read as the
-        out-of-vocabulary id 1, as ``TextToSequences`` does for unknown words.
-    embedding_dim : int, default=32
-        Width of the token embedding (token input only).
-    input_shape : tuple (n_steps, n_features) or None, default=None
-        Shape of one sequence when ``X`` is 2-D flat rows of ``n_steps * n_features``
-        values. ``None`` reads each 2-D row as a univariate sequence.
-    clip_grad_norm : float, "auto" or None, default="auto"
-        Rescale the gradients so their global L2 norm is at most this value, against
-        exploding gradients. ``"auto"`` is 1.0 for ``cell="rnn"`` and no clipping for
-        LSTM and GRU; ``None`` never clips.
-    {training_parameters}
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
-    n_features_in_ : int
-        For 2-D numeric input (univariate rows, or flat rows with ``input_shape``), the
-        number of columns, as in every sklearn estimator. For 3-D arrays, lists of sequences
-        and token ids, the number of features per time step (1 for univariate sequences and
-        token ids); their number of steps may differ between ``fit`` and ``predict``.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
-    vocab_size_ : int
-        Rows of the token embedding (token input only).
-    module_ : torch.nn.Module
-        The trained network (:class:`sknets.modules.RNN`).
-    {training_attributes}
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from sknets import RNNClassifier
-    >>> X, y = load_digits(return_X_y=True)
-    >>> clf = RNNClassifier(input_shape=(8, 8), max_epochs=2, random_state=0).fit(X / 16, y)
-    >>> clf.predict(X[:3] / 16).shape
-    (3,)
-    """
-
-    _parameter_constraints: dict = {
-        **NeuralNetClassifierBase._parameter_constraints,
+    _docs = {"architecture_parameters": RNN_PARAMETERS, "architecture_attributes": RNN_ATTRIBUTES}
+    _architecture_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
@@ -141,75 +107,10 @@ class RNNClassifier(NeuralNetClassifierBase):
         "clip_grad_norm": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither"), None],
     }
 
-    def __init__(
-        self,
-        cell: str = "lstm",
-        hidden_size: int = 64,
-        *,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        dropout: float = 0.0,
-        summary: str = "last",
-        hidden_layer_sizes=(),
-        activation: str = "relu",
-        head_dropout: float = 0.0,
-        vocab_size: int | str | None = None,
-        embedding_dim: int = 32,
-        input_shape: tuple[int, int] | None = None,
-        clip_grad_norm: float | str | None = "auto",
-        optimizer="adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        batch_size: int = 128,
-        max_epochs: int = 100,
-        early_stopping: bool = False,
-        validation_fraction: float | None = None,
-        n_iter_no_change: int = 10,
-        tol: float = 1e-4,
-        lr_schedule="constant",
-        class_weight=None,
-        device: str | torch.device = "auto",
-        mixed_precision: bool = False,
-        random_state=None,
-        verbose: int = 0,
-        callbacks: list | None = None,
-        warm_start: bool = False,
-    ) -> None:
-        self.cell = cell
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.summary = summary
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.head_dropout = head_dropout
-        self.vocab_size = vocab_size
-        self.embedding_dim = embedding_dim
-        self.input_shape = input_shape
-        self.clip_grad_norm = clip_grad_norm
-        self.optimizer = optimizer
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.lr_schedule = lr_schedule
-        self.class_weight = class_weight
-        self.device = device
-        self.mixed_precision = mixed_precision
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-
     def suggest_params(self, trial) -> dict:
         """Sample the default RNN search space: LSTM or GRU, width, depth, direction, summary.
 
-        See :meth:`NeuralNetClassifierBase.suggest_params`.
+        See :meth:`sknets.base.NeuralNetBase.suggest_params`.
         """
         num_layers = trial.suggest_int("num_layers", 1, 2)
         # Dropout only acts between stacked layers; a single layer gets no dead dimension.
@@ -366,11 +267,11 @@ class RNNClassifier(NeuralNetClassifierBase):
         return {"x": values, "lengths": torch.from_numpy(X.lengths.astype(np.int64))}
 
     # ------------------------------------------------------------------- the network
-    def _build_module(self, n_classes: int) -> RNN:
+    def _build_module(self, n_outputs: int) -> RNN:
         tokens = self.vocab_size is not None
         return RNN(
             None if tokens else self._n_step_features,
-            n_classes,
+            n_outputs,
             cell=self.cell,
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
@@ -394,3 +295,229 @@ class RNNClassifier(NeuralNetClassifierBase):
         if max_norm is None:
             return []
         return [("gradient_clipping", GradientNormClipping(gradient_clip_value=max_norm))]
+
+
+@fill_shared_docs
+class RNNClassifier(RNNArchitecture, NeuralNetClassifierBase):
+    """Recurrent (RNN, LSTM or GRU) sequence classifier trained with PyTorch.
+
+    Reads each sequence step by step and classifies it from a summary of the recurrent
+    outputs (many-to-one), through :class:`sknets.modules.RNN`.
+
+    Accepted layouts of ``X``:
+
+    - ``(n_samples, n_steps, n_features)`` array: multivariate sequences;
+    - ``(n_samples, n_columns)`` array or DataFrame: one univariate sequence per row, or,
+      with ``input_shape=(n_steps, n_features)``, flat rows reshaped to that shape (so the
+      estimator works after a scaler in a :class:`~sklearn.pipeline.Pipeline`);
+    - a list (or 1-D object array, or Series) of ``(n_steps_i, n_features)`` or
+      ``(n_steps_i,)`` arrays of different lengths: they are padded at the end and packed,
+      so the padding never changes a sequence's prediction;
+    - with ``vocab_size`` set, integer token ids: ``(n_samples, n_steps)`` rows padded with
+      0 at the end (the output of :class:`sknets.text.TextToSequences`; each row's
+      sequence ends at its last non-zero id), or a list of token-id lists.
+
+    A list of sequences that all have the same length is read as the regular array it
+    forms (a list of rows is a 2-D table, as everywhere in sklearn). ``predict`` accepts
+    any layout whose number of features per step matches ``fit``, and sequences of any
+    length, except that after a fit on 2-D numeric rows, 2-D rows must keep the same
+    number of columns.
+
+    Parameters
+    ----------
+    {architecture_parameters}
+    {task_parameters}
+    {training_parameters}
+
+    Attributes
+    ----------
+    {task_attributes}
+    {architecture_attributes}
+    {training_attributes}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sknets import RNNClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = RNNClassifier(input_shape=(8, 8), max_epochs=2, random_state=0).fit(X / 16, y)
+    >>> clf.predict(X[:3] / 16).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        **NeuralNetClassifierBase._parameter_constraints,
+        **RNNArchitecture._architecture_constraints,
+    }
+
+    def __init__(
+        self,
+        cell: str = "lstm",
+        hidden_size: int = 64,
+        *,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        summary: str = "last",
+        hidden_layer_sizes=(),
+        activation: str = "relu",
+        head_dropout: float = 0.0,
+        vocab_size: int | str | None = None,
+        embedding_dim: int = 32,
+        input_shape: tuple[int, int] | None = None,
+        clip_grad_norm: float | str | None = "auto",
+        optimizer="adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 128,
+        max_epochs: int = 100,
+        early_stopping: bool = False,
+        validation_fraction: float | None = None,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        lr_schedule="constant",
+        class_weight=None,
+        device: str | torch.device = "auto",
+        mixed_precision: bool = False,
+        random_state=None,
+        verbose: int = 0,
+        callbacks: list | None = None,
+        warm_start: bool = False,
+    ) -> None:
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.summary = summary
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.head_dropout = head_dropout
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.input_shape = input_shape
+        self.clip_grad_norm = clip_grad_norm
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.lr_schedule = lr_schedule
+        self.class_weight = class_weight
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+
+
+@fill_shared_docs
+class RNNRegressor(RNNArchitecture, NeuralNetRegressorBase):
+    """Recurrent (RNN, LSTM or GRU) sequence regressor (many-to-one) trained with PyTorch.
+
+    Takes the input layouts of :class:`RNNClassifier` (see there) and standardises the targets
+    for training, predicting in their units (``scale_targets``); ``y`` may have several
+    columns (multi-output).
+
+    Parameters
+    ----------
+    {architecture_parameters}
+    {task_parameters}
+    {training_parameters}
+
+    Attributes
+    ----------
+    {task_attributes}
+    {architecture_attributes}
+    {training_attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknets import RNNRegressor
+    >>> series = np.sin(np.arange(300) / 5)
+    >>> windows = np.lib.stride_tricks.sliding_window_view(series, 11)
+    >>> X, y = windows[:, :10, np.newaxis], windows[:, 10]
+    >>> reg = RNNRegressor(hidden_size=16, max_epochs=3, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        **NeuralNetRegressorBase._parameter_constraints,
+        **RNNArchitecture._architecture_constraints,
+    }
+
+    def __init__(
+        self,
+        cell: str = "lstm",
+        hidden_size: int = 64,
+        *,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        summary: str = "last",
+        hidden_layer_sizes=(),
+        activation: str = "relu",
+        head_dropout: float = 0.0,
+        vocab_size: int | str | None = None,
+        embedding_dim: int = 32,
+        input_shape: tuple[int, int] | None = None,
+        clip_grad_norm: float | str | None = "auto",
+        optimizer="adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 128,
+        max_epochs: int = 100,
+        early_stopping: bool = False,
+        validation_fraction: float | None = None,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        lr_schedule="constant",
+        loss: str = "squared_error",
+        huber_delta: float = 1.0,
+        scale_targets: bool = True,
+        device: str | torch.device = "auto",
+        mixed_precision: bool = False,
+        random_state=None,
+        verbose: int = 0,
+        callbacks: list | None = None,
+        warm_start: bool = False,
+    ) -> None:
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.summary = summary
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.head_dropout = head_dropout
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.input_shape = input_shape
+        self.clip_grad_norm = clip_grad_norm
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.lr_schedule = lr_schedule
+        self.loss = loss
+        self.huber_delta = huber_delta
+        self.scale_targets = scale_targets
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start

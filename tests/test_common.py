@@ -8,7 +8,14 @@ each such expected failure carries its measured reason.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknets import CNNClassifier, MLPClassifier, RNNClassifier
+from sknets import (
+    CNNClassifier,
+    CNNRegressor,
+    MLPClassifier,
+    MLPRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
 
 # Full-batch training (the check data sets have < 1024 rows), a higher learning rate.
 FAST = {"max_epochs": 60, "lr": 0.03, "batch_size": 1024, "random_state": 0, "device": "cpu"}
@@ -17,11 +24,21 @@ FAST = {"max_epochs": 60, "lr": 0.03, "batch_size": 1024, "random_state": 0, "de
 # the checks' 1e-7 batch invariance is the CPU's float64 inference guarantee (see
 # sknets/_inference.py), and a GPU dev machine must run the same checks as CI.
 CPU = {"device": "cpu"}
-DEFAULTS = [MLPClassifier(**CPU), CNNClassifier(**CPU), RNNClassifier(**CPU)]
+DEFAULTS = [
+    MLPClassifier(**CPU),
+    CNNClassifier(**CPU),
+    RNNClassifier(**CPU),
+    MLPRegressor(**CPU),
+    CNNRegressor(**CPU),
+    RNNRegressor(**CPU),
+]
 FAST_SETTINGS = [
     MLPClassifier(hidden_layer_sizes=(16,), **FAST),
     CNNClassifier(channels=(8,), hidden_layer_sizes=(16,), **FAST),
     RNNClassifier(hidden_size=16, **FAST),
+    MLPRegressor(hidden_layer_sizes=(16,), **FAST),
+    CNNRegressor(channels=(8,), hidden_layer_sizes=(16,), **FAST),
+    RNNRegressor(hidden_size=16, **FAST),
 ]
 
 # The check fits once with integer weights and once with the rows repeated, and compares
@@ -47,11 +64,38 @@ SAMPLE_WEIGHT_CHECK = "check_sample_weight_equivalence_on_dense_data"
 SPARSE_SAMPLE_WEIGHT_CHECK = "check_sample_weight_equivalence_on_sparse_data"
 
 
+FLOAT32_REGRESSION_WEIGHT = (
+    "float32 training: weighted and repeated rows round differently; with defaults 1 of 15 "
+    "predictions came out 5.9e-8 apart (relative 1.2e-6, on a value of 0.05), the check asks "
+    "rtol 1e-7. The target standardisation is weighted, so it adds no difference of its own"
+)
+
+
+SEQUENCE_OF_TABLE_COLUMNS = (
+    "RNNRegressor() reads the check's 10 tabular features as a 10-step univariate sequence; "
+    "with the default 100 epochs (200 Adam steps on its 200 rows) it reaches R2 = 0.40 on the "
+    "training data, the check asks > 0.5; 300 epochs reach 0.85, and the fast settings pass"
+)
+REGRESSORS_TRAIN = [
+    "check_regressors_train",
+    "check_regressors_train(readonly_memmap=True)",
+    "check_regressors_train(readonly_memmap=True,X_dtype=float32)",
+]
+
+
 def expected_failed_checks(estimator) -> dict:
-    if isinstance(estimator, CNNClassifier):
+    if isinstance(estimator, CNNClassifier | CNNRegressor):
         return {SAMPLE_WEIGHT_CHECK: BATCH_STATISTICS}
-    if isinstance(estimator, RNNClassifier):
+    if isinstance(estimator, RNNRegressor) and estimator.get_params()["lr"] != FAST["lr"]:
+        failing = dict.fromkeys(REGRESSORS_TRAIN, SEQUENCE_OF_TABLE_COLUMNS)
+        return {**failing, SAMPLE_WEIGHT_CHECK: CHAOTIC_SAMPLE_WEIGHT}
+    if isinstance(estimator, RNNClassifier | RNNRegressor):
         return {SAMPLE_WEIGHT_CHECK: CHAOTIC_SAMPLE_WEIGHT}
+    if isinstance(estimator, MLPRegressor):
+        return {
+            SAMPLE_WEIGHT_CHECK: FLOAT32_REGRESSION_WEIGHT,
+            SPARSE_SAMPLE_WEIGHT_CHECK: FLOAT32_REGRESSION_WEIGHT,
+        }
     if estimator.get_params()["lr"] == FAST["lr"]:
         return {
             SAMPLE_WEIGHT_CHECK: FLOAT32_SAMPLE_WEIGHT,

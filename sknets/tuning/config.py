@@ -45,7 +45,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from ..base import NeuralNetClassifierBase
+from ..classifier import NeuralNetClassifierBase
 from .objective import EpochwiseCV
 from .search import default_pruner
 from .spaces import SearchSpace, final_step
