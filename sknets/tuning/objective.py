@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 import optuna
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import unique_labels
 
@@ -37,6 +37,7 @@ class _Fold:
     """One cross-validation split: transformed data and the final estimator being trained."""
 
     def __init__(self, estimator, X, y, train, test, classes) -> None:
+        """``classes``: every label of the search (classifiers), None for regressors."""
         start = time.perf_counter()
         final, _ = final_step(estimator)
         X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
@@ -56,18 +57,16 @@ class _Fold:
         if self.model.get_params().get("class_weight") == "balanced":
             self.model.set_params(class_weight=None)
             self.sample_weight = compute_sample_weight("balanced", self.y_train)
-        self.classes = classes
+        # A classifier's first partial_fit needs every label; a regressor takes none.
+        self.fit_params = {} if classes is None else {"classes": classes}
+        if self.sample_weight is not None:
+            self.fit_params["sample_weight"] = self.sample_weight
         self.fit_time = time.perf_counter() - start
         self.score_time = 0.0
 
     def train_one_epoch(self) -> None:
         start = time.perf_counter()
-        if self.sample_weight is None:
-            self.model.partial_fit(self.X_train, self.y_train, classes=self.classes)
-        else:
-            self.model.partial_fit(
-                self.X_train, self.y_train, classes=self.classes, sample_weight=self.sample_weight
-            )
+        self.model.partial_fit(self.X_train, self.y_train, **self.fit_params)
         self.fit_time += time.perf_counter() - start
 
     def score(self, scorers: dict) -> dict[str, float]:
@@ -128,7 +127,8 @@ class EpochwiseCV:
         self.error_score = error_score
         self.deadline = deadline
         # Class labels, or the column indices of a multi-label indicator matrix.
-        self.classes = unique_labels(self.y)
+        final, _ = final_step(estimator)
+        self.classes = unique_labels(self.y) if is_classifier(final) else None
 
     def __call__(self, trial: optuna.Trial) -> float:
         trial.set_user_attr(WORKER, f"{socket.gethostname()}:{os.getpid()}")
