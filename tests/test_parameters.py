@@ -19,15 +19,30 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 import torch
+from sklearn.base import is_classifier
 from sklearn.datasets import load_digits, make_blobs
 from skorch.callbacks import Callback
 from torch import nn
 
-from sknets import CNNClassifier, MLPClassifier, RNNClassifier
+from sknets import (
+    CNNClassifier,
+    CNNRegressor,
+    MLPClassifier,
+    MLPRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-ESTIMATORS = (MLPClassifier, CNNClassifier, RNNClassifier)
+ESTIMATORS = (
+    MLPClassifier,
+    CNNClassifier,
+    RNNClassifier,
+    MLPRegressor,
+    CNNRegressor,
+    RNNRegressor,
+)
 
 # Settings of every fit here (the reference and the one with the tested value), so that a
 # fit takes a few milliseconds. device="cpu": the exact equalities below assume CPU kernels.
@@ -36,6 +51,9 @@ BASE = {
     CNNClassifier: {"channels": (4,), "hidden_layer_sizes": (8,), "max_epochs": 3, "lr": 0.01},
     RNNClassifier: {"hidden_size": 8, "max_epochs": 3, "lr": 0.01},
 }
+# The regressors train the same architectures on the same data, the labels read as numbers.
+BASE |= {MLPRegressor: BASE[MLPClassifier], CNNRegressor: BASE[CNNClassifier]}
+BASE |= {RNNRegressor: BASE[RNNClassifier]}
 SHARED_BASE = {"random_state": 0, "device": "cpu"}
 
 # Smallest change of the probabilities that counts as an effect. The fits compared are seeded
@@ -70,6 +88,7 @@ def dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 DEFAULT_DATA = {MLPClassifier: "blobs", CNNClassifier: "images", RNNClassifier: "sequences"}
+DEFAULT_DATA |= {MLPRegressor: "blobs", CNNRegressor: "images", RNNRegressor: "sequences"}
 
 
 # ------------------------------------------------------------------------ the cases
@@ -95,6 +114,8 @@ class Trial:
         self.estimator, self.name, self.case = estimator, name, case
         self.capsys, self.monkeypatch = capsys, monkeypatch
         self.X, self.y = dataset(case.data or DEFAULT_DATA[estimator])
+        # Network outputs: one per class (a 2-way softmax for 2), one for a regressor.
+        self.n_outputs = len(np.unique(self.y)) if is_classifier(estimator()) else 1
 
     def make(self, **params):
         """The estimator with the shared settings, the case's ``params`` and ``params``."""
@@ -122,9 +143,14 @@ def linear_widths(clf, part=None) -> list[tuple[int, int]]:
     return [(layer.in_features, layer.out_features) for layer in layers(clf, nn.Linear, part)]
 
 
+def predictions(fitted, X) -> np.ndarray:
+    """Class probabilities of a classifier, predictions of a regressor."""
+    return fitted.predict_proba(X) if is_classifier(fitted) else fitted.predict(X)
+
+
 def assert_predictions_differ(first, second, X):
-    change = np.abs(first.predict_proba(X) - second.predict_proba(X)).max()
-    assert change > REAL_CHANGE, f"probabilities moved by only {change:.2g}"
+    change = np.abs(predictions(first, X) - predictions(second, X)).max()
+    assert change > REAL_CHANGE, f"predictions moved by only {change:.2g}"
 
 
 def callback(clf, name):
@@ -245,7 +271,8 @@ def check_early_stopping(t):  # True
 def check_validation_fraction(t):  # 0.25
     changed = t.make(validation_fraction=0.25, callbacks=[("rows", BatchRows())]).fit(t.X, t.y)
     assert callback(changed, "rows").rows(training=False) == [15] * 3
-    assert {"valid_loss", "valid_accuracy"} <= set(changed.history_.columns)
+    assert "valid_loss" in changed.history_
+    assert ("valid_accuracy" in changed.history_) == is_classifier(changed)
     assert "valid_loss" not in t.reference.history_
 
 
@@ -300,13 +327,13 @@ def check_mixed_precision(t):  # True
     # fits the probabilities are 4e-4 (RNN) to 5e-3 (CNN) away from float32 training, as
     # measured; ignoring the flag would give 0.
     assert_predictions_differ(spied, plain, t.X)
-    assert spied.predict_proba(t.X).dtype == np.float64
+    assert predictions(spied, t.X).dtype == np.float64
 
 
 def check_random_state(t):  # 1 (BASE: 0)
     again = t.make(random_state=1).fit(t.X, t.y)
     # Same seed, same CPU kernels on the same tensors: every bit is reproduced.
-    np.testing.assert_array_equal(again.predict_proba(t.X), t.changed.predict_proba(t.X))
+    np.testing.assert_array_equal(predictions(again, t.X), predictions(t.changed, t.X))
     assert_predictions_differ(t.changed, t.reference, t.X)
 
 
@@ -357,8 +384,8 @@ SHARED = {
 
 # ------------------------------------------------------------------------------ MLP
 def check_mlp_hidden_layer_sizes(t):  # (5, 3)
-    assert linear_widths(t.changed) == [(4, 5), (5, 3), (3, 3)]
-    assert linear_widths(t.reference) == [(4, 8), (8, 3)]
+    assert linear_widths(t.changed) == [(4, 5), (5, 3), (3, t.n_outputs)]
+    assert linear_widths(t.reference) == [(4, 8), (8, t.n_outputs)]
 
 
 def check_mlp_activation(t):  # "tanh"
@@ -450,8 +477,8 @@ def check_cnn_conv_dropout(t):  # 0.25, in the blocks only
 
 
 def check_cnn_hidden_layer_sizes(t):  # (5, 3)
-    assert linear_widths(t.changed, "head") == [(64, 5), (5, 3), (3, 10)]
-    assert linear_widths(t.reference, "head") == [(64, 8), (8, 10)]
+    assert linear_widths(t.changed, "head") == [(64, 5), (5, 3), (3, t.n_outputs)]
+    assert linear_widths(t.reference, "head") == [(64, 8), (8, t.n_outputs)]
 
 
 def check_cnn_dropout(t):  # 0.4, in the head only
@@ -519,7 +546,7 @@ def check_rnn_cell(t):  # "gru"
 
 def check_rnn_hidden_size(t):  # 5
     assert recurrent(t.changed).hidden_size == 5
-    assert linear_widths(t.changed, "head") == [(5, 2)]
+    assert linear_widths(t.changed, "head") == [(5, t.n_outputs)]
     assert recurrent(t.reference).hidden_size == 8
 
 
@@ -530,7 +557,7 @@ def check_rnn_num_layers(t):  # 2
 
 def check_rnn_bidirectional(t):  # True: both directions' states feed the head
     assert recurrent(t.changed).bidirectional is True
-    assert linear_widths(t.changed, "head") == [(16, 2)]
+    assert linear_widths(t.changed, "head") == [(16, t.n_outputs)]
     assert recurrent(t.reference).bidirectional is False
 
 
@@ -546,8 +573,8 @@ def check_rnn_summary(t):  # "mean"
 
 
 def check_rnn_hidden_layer_sizes(t):  # (6,)
-    assert linear_widths(t.changed, "head") == [(8, 6), (6, 2)]
-    assert linear_widths(t.reference, "head") == [(8, 2)]
+    assert linear_widths(t.changed, "head") == [(8, 6), (6, t.n_outputs)]
+    assert linear_widths(t.reference, "head") == [(8, t.n_outputs)]
 
 
 def check_rnn_activation(t):  # "tanh", with hidden_layer_sizes=(6,)
@@ -610,7 +637,41 @@ RNN_TABLE = {
     "clip_grad_norm": Case(0.05, check_rnn_clip_grad_norm),
 }
 
+
+# ------------------------------------------------------------------------ regressors
+def check_loss(t):  # "absolute_error"
+    assert isinstance(t.changed.net_.criterion_, nn.L1Loss)
+    assert isinstance(t.reference.net_.criterion_, nn.MSELoss)
+    assert_predictions_differ(t.changed, t.reference, t.X)
+
+
+def check_huber_delta(t):  # 0.05, with loss="huber"
+    assert t.changed.net_.criterion_.delta == 0.05
+    assert_predictions_differ(t.changed, t.reference, t.X)
+
+
+def check_scale_targets(t):  # False
+    assert float(t.changed._task.scale[0]) == 1.0 and float(t.changed._task.mean[0]) == 0.0
+    np.testing.assert_allclose(float(t.reference._task.mean[0]), np.mean(t.y))
+    assert_predictions_differ(t.changed, t.reference, t.X)
+
+
+REGRESSION = {
+    "loss": Case("absolute_error", check_loss),
+    "huber_delta": Case(0.05, check_huber_delta, {"loss": "huber"}),
+    "scale_targets": Case(False, check_scale_targets),
+}
+ONLY_CLASSIFIERS = {"class_weight"}
+
+
+def regressor_table(table: dict) -> dict:
+    shared = {name: case for name, case in table.items() if name not in ONLY_CLASSIFIERS}
+    return {**shared, **REGRESSION}
+
+
 TABLES = {MLPClassifier: MLP_TABLE, CNNClassifier: CNN_TABLE, RNNClassifier: RNN_TABLE}
+TABLES |= {MLPRegressor: regressor_table(MLP_TABLE), CNNRegressor: regressor_table(CNN_TABLE)}
+TABLES |= {RNNRegressor: regressor_table(RNN_TABLE)}
 
 
 # ---------------------------------------------------------------------------- tests
