@@ -138,3 +138,14 @@ def test_rnn_regresses_ragged_sequences():
     target = np.array([sequence[:, 0].sum() for sequence in sequences])
     reg = RNNRegressor(hidden_size=16, **{**FAST, "max_epochs": 60}).fit(sequences, target)
     assert reg.score(sequences, target) > 0.8
+
+
+def test_sparse_rows_predict_as_their_dense_form(diabetes):
+    import scipy.sparse as sp
+
+    X, y = diabetes
+    X = np.where(np.abs(X) > 1, X, 0).astype(np.float32)  # mostly zeros
+    sparse = MLPRegressor(hidden_layer_sizes=(16,), **FAST).fit(sp.csr_matrix(X), y)
+    dense = MLPRegressor(hidden_layer_sizes=(16,), **FAST).fit(X, y)
+    # Each sparse batch is bit for bit the dense batch: the same fit.
+    np.testing.assert_array_equal(sparse.predict(sp.csr_matrix(X)), dense.predict(X))
