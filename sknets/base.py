@@ -86,10 +86,11 @@ def positive_ints(name: str, value, example: str) -> tuple[int, ...]:
 class NeuralNetBase(BaseEstimator):
     """Base class of every sknets estimator; not meant to be used directly.
 
-    A task base implements :meth:`_encode_targets` (which sets ``self._task``, see
-    :mod:`sknets._tasks`) and the public ``partial_fit`` and prediction methods; an
-    architecture implements :meth:`_build_module` and may override :meth:`_validate_inputs`,
-    :meth:`_to_module_inputs` and :meth:`_batch_transform`.
+    A task base (:class:`~sknets.classifier.NeuralNetClassifierBase`,
+    :class:`~sknets.regressor.NeuralNetRegressorBase`) implements ``_encode_targets`` (which
+    sets ``self._task``, from ``sknets._tasks``) and the public ``partial_fit`` and
+    prediction methods; an architecture implements ``_build_module`` and may override
+    ``_validate_inputs``, ``_to_module_inputs`` and ``_batch_transform``.
     """
 
     _parameter_constraints: dict = {

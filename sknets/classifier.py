@@ -24,7 +24,8 @@ class NeuralNetClassifierBase(ClassifierMixin, NeuralNetBase):
     """Base class of the sknets classifiers; not meant to be used directly.
 
     Adds ``class_weight``, label encoding (``classes_``), multi-label targets,
-    ``partial_fit(..., classes=)`` and the probability methods to :class:`NeuralNetBase`.
+    ``partial_fit(..., classes=)`` and the probability methods to
+    :class:`~sknets.base.NeuralNetBase`.
     """
 
     _parameter_constraints: dict = {

@@ -26,7 +26,7 @@ class NeuralNetRegressorBase(RegressorMixin, NeuralNetBase):
     """Base class of the sknets regressors; not meant to be used directly.
 
     Adds ``loss``, ``huber_delta``, ``scale_targets``, numeric (multi-output) targets,
-    ``n_outputs_`` and ``predict`` in the targets' units to :class:`NeuralNetBase`;
+    ``n_outputs_`` and ``predict`` in the targets' units to :class:`~sknets.base.NeuralNetBase`;
     ``score`` is R², from :class:`~sklearn.base.RegressorMixin`.
     """
 
