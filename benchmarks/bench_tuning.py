@@ -31,6 +31,8 @@ from sknets.tuning import OptunaSearchCV  # noqa: E402
 SEED = 42
 TIME_BUDGET_SECONDS = 180
 ACCURACY_TARGET = 0.97
+#: The settings behind the README's tuning figure (tests/test_docs.py holds them together).
+N_TRIALS, MAX_EPOCHS, CV, N_JOBS = 20, 30, 3, 2
 
 
 def run(n_jobs: int, n_trials: int, max_epochs: int) -> dict:
@@ -43,7 +45,7 @@ def run(n_jobs: int, n_trials: int, max_epochs: int) -> dict:
         StandardScaler(), MLPClassifier(max_epochs=max_epochs, random_state=SEED)
     )
     search = OptunaSearchCV(
-        pipeline, "auto", n_trials=n_trials, cv=3, n_jobs=n_jobs, random_state=SEED
+        pipeline, "auto", n_trials=n_trials, cv=CV, n_jobs=n_jobs, random_state=SEED
     )
     start = time.perf_counter()
     search.fit(X_train, y_train)
@@ -66,9 +68,11 @@ def run(n_jobs: int, n_trials: int, max_epochs: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-jobs", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--n-trials", type=int, default=20)
-    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument(
+        "--n-jobs", type=int, default=N_JOBS, help=f"worker processes (default {N_JOBS})"
+    )
+    parser.add_argument("--n-trials", type=int, default=N_TRIALS)
+    parser.add_argument("--max-epochs", type=int, default=MAX_EPOCHS)
     args = parser.parse_args(argv)
     print(machine_description())
     figures = run(args.n_jobs, args.n_trials, args.max_epochs)

@@ -216,8 +216,40 @@ def _write_cli_help(app) -> None:
     target.write_text(text)
 
 
+# -- the study file format, from the one text the code and ``sknets tune --help`` also use -----
+def _write_study_file_format(app) -> None:
+    """Write generated/study_file.txt: every key of a study file, then a complete example."""
+    from textwrap import indent
+
+    from sknets._study_file import (
+        STUDY_FILE_EXAMPLE,
+        STUDY_FILE_KEYS,
+        STUDY_FILE_SEARCH_SPACE_EXAMPLE,
+    )
+
+    text = "\n".join(
+        [
+            STUDY_FILE_KEYS,
+            "A complete study file:",
+            "",
+            ".. code-block:: toml",
+            "",
+            indent(STUDY_FILE_EXAMPLE, "   "),
+            'An explicit search space, in place of ``search_space = "auto"``:',
+            "",
+            ".. code-block:: toml",
+            "",
+            indent(STUDY_FILE_SEARCH_SPACE_EXAMPLE, "   "),
+        ]
+    )
+    target = DOCS_DIR / "generated" / "study_file.txt"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(text)
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
     app.connect("autodoc-process-docstring", _unlink_sklearn_refs)
     app.connect("missing-reference", _resolve_dotted_suffix)
     app.connect("builder-inited", _write_cli_help)
+    app.connect("builder-inited", _write_study_file_format)

@@ -43,7 +43,7 @@ folder = pathlib.Path(tempfile.mkdtemp(prefix="sknets-tuning-"))
 journal = str(folder / "search.journal")
 
 X, y = load_digits(return_X_y=True)
-pipeline = make_pipeline(StandardScaler(), MLPClassifier((32,), max_epochs=10, random_state=0))
+pipeline = make_pipeline(StandardScaler(), MLPClassifier(max_epochs=10, random_state=0))
 search = OptunaSearchCV(
     pipeline,
     "auto",
@@ -69,7 +69,8 @@ for trial in search.study_.trials:
 # ``sknets tune`` is a worker of a study described by a small TOML or JSON file: the
 # estimator, the search space (``"auto"`` or explicit distributions), the data (a built-in
 # scikit-learn dataset or a CSV file with a target column), the folds, the metric and the
-# number of trials of the whole study.
+# number of trials of the whole study (every key: :ref:`study_file`). ``[params]`` fixes
+# what the search does not draw; a parameter the search space also draws is an error.
 config = folder / "digits.toml"
 _ = config.write_text(
     """
@@ -82,7 +83,6 @@ metric = "accuracy"
 
 [params]
 max_epochs = 10
-hidden_layer_sizes = [32]
 
 [data]
 dataset = "digits"

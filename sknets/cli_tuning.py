@@ -12,8 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+import textwrap
 import time
+
+from ._study_file import STUDY_FILE_EXAMPLE, STUDY_FILE_KEYS
 
 #: Default seconds between heartbeats: ``sknets.tuning.storage.HEARTBEAT_INTERVAL``, written
 #: out so that building the parser (``sknets --help``) does not import Optuna.
@@ -21,6 +25,39 @@ HEARTBEAT_INTERVAL = 30
 
 #: Exit codes: the study ran (or was summarised), the command was wrong, the study is missing.
 EXIT_OK, EXIT_USAGE, EXIT_MISSING = 0, 2, 1
+
+
+#: Width of the help text: argparse's own wrapping is off for the pre-formatted file format.
+HELP_WIDTH = 78
+
+
+def _fill(text: str, indent: str) -> str:
+    """Wrap RST-flavoured ``text`` for a terminal, never inside a ````literal````."""
+    # Spaces inside a literal become NUL for textwrap, which then cannot break there.
+    text = re.sub(r"``(.*?)``", lambda match: match.group(1).replace(" ", "\0"), text)
+    wrapped = textwrap.fill(
+        text,
+        HELP_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    )
+    return wrapped.replace("\0", " ")
+
+
+def study_file_help() -> str:
+    """The study file format as plain text for ``sknets tune --help``: every key, an example."""
+    entries: list[list[str]] = []
+    for line in STUDY_FILE_KEYS.splitlines():
+        if line.startswith(" "):
+            entries[-1].append(line.strip())
+        else:
+            entries.append([line])
+    lines = ["study file (TOML; a JSON file has the same keys, its tables as objects):"]
+    for term, *description in entries:
+        lines += ["  " + term, _fill(" ".join(description), " " * 6)]
+    example = textwrap.indent(STUDY_FILE_EXAMPLE, "  ")
+    return "\n".join(lines) + "\n\nexample study.toml:\n" + example
 
 
 def _error(command: str, message: str, code: int) -> int:
@@ -129,9 +166,11 @@ def add_tune_parsers(subparsers: argparse._SubParsersAction) -> None:
     tune = subparsers.add_parser(
         "tune",
         help="run trials of a shared Optuna study described by a config file",
-        description=__doc__.split("\n\n")[1].replace("``", ""),
+        description=_fill(__doc__.split("\n\n")[1], ""),
+        epilog=study_file_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tune.add_argument("config", help="study description (.toml or .json)")
+    tune.add_argument("config", help="study file (.toml or .json), described below")
     tune.add_argument("--storage", required=True, help=storage_help)
     tune.add_argument("--study-name", required=True, help="workers with one name share a study")
     tune.add_argument(

@@ -1,38 +1,17 @@
-"""The study description read by ``sknets tune``: a small JSON or TOML file.
+"""The study file read by ``sknets tune``: a small TOML or JSON file.
 
 Every worker of a study reads the same file, so all of them train the same estimator on the
-same data and folds. Example (TOML)::
-
-    estimator = "MLPClassifier"      # any sknets estimator
-    scaler = "standard"              # "standard", "minmax" or "none": a Pipeline step first
-    search_space = "auto"            # or a table of distributions, see below
-    n_trials = 20                    # trials of the whole study, all workers together
-    cv = 3
-    metric = "accuracy"              # any scikit-learn scorer name
-    pruning = true                   # the median pruner; false runs every epoch
-    random_state = 0                 # seeds the folds and the networks
-
-    [params]                         # fixed estimator parameters
-    max_epochs = 30
-
-    [data]
-    dataset = "digits"               # digits, iris, wine or breast_cancer (shipped with sklearn)
-    # csv = "train.csv"              # or a CSV file (path relative to this file) ...
-    # target = "label"               # ... and the column holding the labels
-
-An explicit search space names estimator parameters (no pipeline prefix)::
-
-    [search_space]
-    lr = { type = "float", low = 1e-4, high = 1e-1, log = true }
-    batch_size = { type = "categorical", choices = [32, 64, 128] }
-    dropout = { type = "float", low = 0.0, high = 0.5, step = 0.1 }
+same data and folds. :class:`TuneConfig` reads and checks it; its Parameters are the keys of
+the file (``sknets._study_file``, the one description of the format).
 """
 
 from __future__ import annotations
 
 import json
 import pathlib
+import re
 from dataclasses import dataclass, field
+from textwrap import indent
 from typing import Any
 
 import numpy as np
@@ -45,6 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from .._study_file import STUDY_FILE_EXAMPLE, STUDY_FILE_KEYS
 from ..classifier import NeuralNetClassifierBase
 from .objective import EpochwiseCV
 from .search import default_pruner
@@ -63,6 +43,9 @@ KNOWN_KEYS = {
     "estimator", "scaler", "search_space", "n_trials", "cv", "metric", "pruning",
     "random_state", "params", "data",
 }  # fmt: skip
+
+#: Keys of the ``[data]`` table: a built-in dataset, or a CSV file and its label column.
+DATA_KEYS = {"dataset", "csv", "target"}
 
 
 def estimator_classes() -> dict[str, type]:
@@ -122,7 +105,25 @@ def _distribution(name: str, spec) -> optuna.distributions.BaseDistribution:
 
 @dataclass
 class TuneConfig:
-    """A parsed study description; see the module docstring for the file format.
+    """The study file of ``sknets tune``, read and checked: what every worker of a study tunes.
+
+    Read one with :meth:`from_file` (``.toml`` or ``.json``) or :meth:`from_dict`; both check
+    every key before any trial runs and raise a ValueError naming the key. The Parameters
+    below are the keys of the file, with TOML's types (a JSON file has the same keys, its
+    tables as objects).
+
+    Parameters
+    ----------
+    {study_file_keys}
+    base_dir : path, default=the current directory
+        Where a relative ``data.csv`` path starts; :meth:`from_file` sets the file's folder.
+
+    Notes
+    -----
+    A complete study file::
+
+        {study_file_example}
+    ``sknets tune study.toml --storage URL --study-name NAME`` runs a worker of that study.
 
     Examples
     --------
@@ -177,10 +178,17 @@ class TuneConfig:
                 raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
         if not isinstance(self.pruning, bool):
             raise ValueError(f"pruning={self.pruning!r} must be true or false")
+        if self.random_state is not None and (
+            not isinstance(self.random_state, int) or isinstance(self.random_state, bool)
+        ):
+            raise ValueError(f"random_state={self.random_state!r} must be an integer")
         if not isinstance(self.params, dict):
             raise ValueError(f"params={self.params!r} must be a table of estimator parameters")
         if not isinstance(self.data, dict):
             raise ValueError(f"data={self.data!r} must be a table with dataset, or csv and target")
+        unknown = sorted(set(self.data) - DATA_KEYS)
+        if unknown:
+            raise ValueError(f"data has unknown keys {unknown}; known: {sorted(DATA_KEYS)}")
         if ("dataset" in self.data) == ("csv" in self.data):
             raise ValueError(
                 f"data={self.data!r} needs exactly one of dataset (a name among "
@@ -192,8 +200,33 @@ class TuneConfig:
             )
         if "csv" in self.data and "target" not in self.data:
             raise ValueError("data.csv needs data.target, the name of the label column")
+        if "dataset" in self.data and "target" in self.data:
+            raise ValueError(
+                f"data.target={self.data['target']!r} goes with data.csv; a built-in dataset "
+                "has its own labels"
+            )
         self.build_estimator().get_params()  # unknown parameters fail here, before any trial
-        self.search_space_object()
+        self._check_params_not_searched(self.search_space_object())
+
+    def _check_params_not_searched(self, space: SearchSpace) -> None:
+        """A ``[params]`` value that the search draws anew in every trial would be dead."""
+        _, prefix = final_step(space.estimator)
+        searched = {name.removeprefix(prefix) for name in space.searched_names()}
+        overridden = sorted(set(self.params) & searched)
+        if not overridden:
+            return
+        fixed = ", ".join(f"params.{name}={self.params[name]!r}" for name in overridden)
+        if self.search_space == "auto":
+            raise ValueError(
+                f"{fixed}: search_space = 'auto' draws {overridden} in every trial, so the "
+                f"fixed value would never be used. Remove it from [params] to tune it, or "
+                f"write a [search_space] table without it to keep it fixed ('auto' for "
+                f"{self.estimator} draws {sorted(searched)})"
+            )
+        raise ValueError(
+            f"{fixed}: [search_space] also has {overridden} and draws it in every trial, so "
+            "the fixed value would never be used; keep it in one of the two tables"
+        )
 
     def build_estimator(self):
         """The estimator (a Pipeline when a scaler is set) with the fixed parameters."""
@@ -214,7 +247,7 @@ class TuneConfig:
         return estimator if scaler is None else make_pipeline(scaler(), estimator)
 
     def search_space_object(self) -> SearchSpace:
-        """The :class:`SearchSpace` over the built estimator."""
+        """The :class:`~sknets.tuning.SearchSpace` over the built estimator."""
         estimator = self.build_estimator()
         if self.search_space == "auto":
             return SearchSpace(estimator, "auto")
@@ -281,3 +314,20 @@ class TuneConfig:
             "data": self.data,
             "search_space": self.search_space,
         }
+
+
+def _fill_marker(doc: str, marker: str, text: str) -> str:
+    """Put ``text`` in place of the line ``{marker}``, at that line's indentation."""
+    match = re.search(rf"^( *){{{marker}}}\n", doc, flags=re.MULTILINE)
+    if match is None:
+        raise ValueError(f"docstring lacks the marker {{{marker}}}")
+    return doc.replace(match.group(0), indent(text, match.group(1)))
+
+
+# The keys and the example come from sknets._study_file, which ``sknets tune --help`` and the
+# user guide also show.
+TuneConfig.__doc__ = _fill_marker(
+    _fill_marker(TuneConfig.__doc__, "study_file_keys", STUDY_FILE_KEYS),
+    "study_file_example",
+    STUDY_FILE_EXAMPLE + "\n",
+)

@@ -70,7 +70,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         ``partial_fit(X, y, classes=…)`` trains one epoch and that has ``max_epochs``).
     param_distributions : "auto", dict or callable, default="auto"
         ``"auto"`` uses the final estimator's own default space (``suggest_params``), its
-        parameter names prefixed ``"<step>__"`` inside a Pipeline, in the study too. A dict
+        parameter names prefixed ``"<step>__"`` inside a Pipeline, in the study too; what it
+        draws replaces the estimator's values in every trial, and ``fit`` warns
+        (``UserWarning``) about each one you had set away from its default. A dict
         maps parameter names (``"<step>__<name>"`` for a Pipeline) to Optuna distributions.
         A callable ``f(trial) -> dict`` of ``set_params`` arguments samples define-by-run.
     n_trials : int or None, default=10
@@ -155,7 +157,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     >>> from sknets import MLPClassifier
     >>> from sknets.tuning import OptunaSearchCV
     >>> X, y = load_digits(return_X_y=True)
-    >>> pipeline = make_pipeline(StandardScaler(), MLPClassifier((32,), max_epochs=3))
+    >>> pipeline = make_pipeline(StandardScaler(), MLPClassifier(max_epochs=3))
     >>> search = OptunaSearchCV(pipeline, "auto", n_trials=2, cv=2, random_state=0)
     >>> search.fit(X[:300], y[:300]).best_params_["mlpclassifier__lr"] > 0
     True
@@ -257,6 +259,21 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         self._check_estimator()
         space = SearchSpace(self.estimator, self.param_distributions)
+        overridden = space.overridden_settings()
+        if overridden:
+            # A warning, not an error: the estimator is often one already in use (tried by
+            # hand, cross-validated), and a search space replacing its values is what
+            # scikit-learn's searches do. But with "auto" the user never wrote those names.
+            settings = ", ".join(f"{name}={value!r}" for name, value in overridden.items())
+            warnings.warn(
+                f"param_distributions='auto' draws {list(overridden)} in every trial, so the "
+                f"values set on the estimator ({settings}) are used neither by the trials nor "
+                "by best_estimator_. To keep them fixed, pass a dict of optuna distributions "
+                "or a function of the trial that leaves them out; to tune them, leave them "
+                "at their defaults (which also silences this warning).",
+                UserWarning,
+                stacklevel=3,
+            )
         X, y = indexable(X, y)
         y = np.asarray(y)
         check_classification_targets(y)

@@ -6,6 +6,7 @@ replayed on a finished trial's values, gives the same arguments back (``best_par
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 
 import optuna
@@ -53,6 +54,32 @@ class PrefixedTrial:
 
     def __getattr__(self, name: str):
         return getattr(self._trial, name)
+
+
+class _LowestValueTrial:
+    """Answers every suggestion with its lowest value or first choice.
+
+    Enough to run an estimator's ``suggest_params`` once and learn which parameters it sets,
+    without a study.
+    """
+
+    def suggest_float(self, name: str, low: float, high: float, **kwargs) -> float:
+        return low
+
+    def suggest_int(self, name: str, low: int, high: int, **kwargs) -> int:
+        return low
+
+    def suggest_categorical(self, name: str, choices):
+        return choices[0]
+
+
+def _is_default(estimator, name: str) -> bool:
+    """Whether ``estimator``'s parameter ``name`` still has its constructor default."""
+    default = inspect.signature(type(estimator).__init__).parameters[name].default
+    # As sklearn's repr of changed parameters: repr compares tuples, arrays and numpy.inf.
+    return default is not inspect.Parameter.empty and repr(
+        estimator.get_params(deep=False)[name]
+    ) == repr(default)
 
 
 def _suggest(trial, name: str, distribution: BaseDistribution):
@@ -152,6 +179,34 @@ class SearchSpace:
         if callable(distributions):
             return dict(distributions(trial))
         return {name: _suggest(trial, name, dist) for name, dist in distributions.items()}
+
+    def searched_names(self) -> set[str] | None:
+        """The ``set_params`` names every trial draws; None for a function of the trial.
+
+        For ``"auto"``, the names the final estimator's ``suggest_params`` returns (with the
+        ``"<step>__"`` prefix inside a Pipeline).
+        """
+        if callable(self.param_distributions):
+            return None
+        return set(self.sample(_LowestValueTrial()))
+
+    def overridden_settings(self) -> dict:
+        """Values set away from their defaults that the ``"auto"`` space replaces.
+
+        ``{name: value}`` for every parameter of the final estimator that the user set (it
+        differs from the constructor's default) and that ``suggest_params`` draws anew in
+        every trial, so the set value is never trained with. Empty for an explicit space,
+        whose names the user wrote.
+        """
+        if self.param_distributions != "auto":
+            return {}
+        final, prefix = final_step(self.estimator)
+        params = final.get_params(deep=False)
+        return {
+            prefix + name: params[name]
+            for name in sorted(final.suggest_params(_LowestValueTrial()))
+            if name in params and not _is_default(final, name)
+        }
 
     def replay(self, trial_params: dict) -> dict:
         """The ``set_params`` arguments a trial with ``trial_params`` was trained with."""

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import textwrap
 
 import optuna
 import pytest
@@ -141,3 +142,24 @@ def test_parser_default_heartbeat_matches_the_storage_default():
     from sknets.tuning.storage import HEARTBEAT_INTERVAL
 
     assert CLI_DEFAULT == HEARTBEAT_INTERVAL
+
+
+def test_tune_help_documents_the_study_file(capsys, monkeypatch):
+    from sknets._study_file import STUDY_FILE_EXAMPLE
+    from sknets.cli import main as sknets_main
+    from sknets.tuning.config import DATA_KEYS, KNOWN_KEYS
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as exit_info:
+        sknets_main(["tune", "--help"])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    format_part = help_text.split("study file (TOML")[1]
+    for key in KNOWN_KEYS:
+        assert f"\n  {key} : " in format_part, key
+    for key in DATA_KEYS:
+        assert f"{key} = " in format_part, key
+    assert "A parameter that the search space draws is an error" in " ".join(format_part.split())
+    assert textwrap.indent(STUDY_FILE_EXAMPLE, "  ") in help_text  # the whole example
+    assert "``" not in help_text  # RST literals are plain text in a terminal
+    assert max(len(line) for line in help_text.splitlines()) <= 80

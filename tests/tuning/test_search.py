@@ -2,6 +2,7 @@
 
 import threading
 import time
+import warnings
 
 import numpy as np
 import optuna
@@ -16,7 +17,8 @@ from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, make_scorer
 from sklearn.model_selection import GroupKFold, cross_val_score
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sknets import MLPClassifier
 from sknets.tuning import OptunaSearchCV, resolve_storage
@@ -99,6 +101,11 @@ def test_results_follow_sklearns_format(small_digits, fast_mlp):
     assert is_classifier(search)
 
 
+# The fast fixtures fix width and batch size for speed; "auto" draws both anyway.
+AUTO_OVERRIDES_FAST_SETTINGS = "ignore:param_distributions='auto' draws:UserWarning"
+
+
+@pytest.mark.filterwarnings(AUTO_OVERRIDES_FAST_SETTINGS)
 def test_auto_space_prefixes_pipeline_names_in_study_and_params(small_digits, fast_pipeline):
     X, y = small_digits
     search = OptunaSearchCV(fast_pipeline(), "auto", n_trials=2, cv=2, random_state=0)
@@ -112,11 +119,46 @@ def test_auto_space_prefixes_pipeline_names_in_study_and_params(small_digits, fa
     assert search.best_estimator_[-1].hidden_layer_sizes == (width,) * n_layers
 
 
+@pytest.mark.filterwarnings(AUTO_OVERRIDES_FAST_SETTINGS)
 def test_auto_space_of_bare_estimator_is_unprefixed(small_digits, fast_mlp):
     X, y = small_digits
     search = OptunaSearchCV(fast_mlp(), "auto", n_trials=1, cv=2, random_state=0).fit(X, y)
     assert {"lr", "n_layers", "width"} <= set(search.study_.trials[0].params)
     assert "hidden_layer_sizes" in search.best_params_
+
+
+def test_auto_space_warns_about_the_set_values_it_replaces(small_digits, fast_pipeline):
+    X, y = small_digits
+    search = OptunaSearchCV(fast_pipeline(), "auto", n_trials=1, cv=2, random_state=0)
+    with pytest.warns(UserWarning, match="param_distributions='auto' draws") as record:
+        search.fit(X, y)
+    [warning] = [w for w in record if "param_distributions='auto'" in str(w.message)]
+    message = str(warning.message)
+    # fast_pipeline sets hidden_layer_sizes=(8,) and batch_size=64; "auto" draws both.
+    assert "mlpclassifier__hidden_layer_sizes=(8,)" in message
+    assert "mlpclassifier__batch_size=64" in message
+    assert "max_epochs" not in message and "random_state" not in message  # not drawn
+    assert "pass a dict of optuna distributions" in message
+    assert warning.filename == __file__  # points at the user's fit call
+    # The drawn values won: the refit model does not carry the ignored width.
+    assert search.best_estimator_[-1].hidden_layer_sizes != (8,)
+
+
+@pytest.mark.parametrize(
+    "space",
+    ["auto", PIPELINE_LR],
+    ids=["auto-over-defaults", "explicit-over-set-values"],
+)
+def test_no_warning_when_nothing_set_is_replaced_unasked(small_digits, space):
+    X, y = small_digits
+    mlp = MLPClassifier(max_epochs=2, random_state=0)
+    if space is PIPELINE_LR:
+        mlp.set_params(lr=0.05, hidden_layer_sizes=(8,))  # lr is named by the space itself
+    pipeline = make_pipeline(StandardScaler(), mlp)
+    search = OptunaSearchCV(pipeline, space, n_trials=1, cv=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="param_distributions='auto'")
+        search.fit(X, y)
 
 
 def test_pruner_stops_trials_at_the_epoch_it_prunes(small_digits, fast_pipeline, prune_at_epoch):

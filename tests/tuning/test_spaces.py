@@ -98,3 +98,27 @@ def test_unsupported_distribution_type_is_named():
     space = SearchSpace(MLPClassifier(), {"lr": Odd()})
     with pytest.raises(ValueError, match=r"param_distributions\['lr'\]=.* is not supported"):
         space.sample(FixedTrial({"lr": 0.1}))
+
+
+def test_searched_names_of_each_kind_of_space():
+    pipeline = make_pipeline(StandardScaler(), MLPClassifier())
+    auto = SearchSpace(pipeline, "auto").searched_names()
+    assert {"mlpclassifier__lr", "mlpclassifier__hidden_layer_sizes"} <= auto
+    # What the space sets, not the scalar draws it builds them from.
+    assert "mlpclassifier__width" not in auto and "mlpclassifier__n_layers" not in auto
+    explicit = SearchSpace(pipeline, {"mlpclassifier__lr": FloatDistribution(1e-4, 1e-1)})
+    assert explicit.searched_names() == {"mlpclassifier__lr"}
+    assert SearchSpace(pipeline, lambda trial: {}).searched_names() is None
+
+
+def test_overridden_settings_are_the_changed_values_auto_draws():
+    mlp = MLPClassifier((32,), lr=0.01, batch_size=128, max_epochs=5)  # 128 is the default
+    space = SearchSpace(make_pipeline(StandardScaler(), mlp), "auto")
+    assert space.overridden_settings() == {
+        "mlpclassifier__hidden_layer_sizes": (32,),
+        "mlpclassifier__lr": 0.01,
+    }
+    assert SearchSpace(MLPClassifier(max_epochs=5), "auto").overridden_settings() == {}
+    # An explicit space names its parameters itself: replacing them is what it asks for.
+    lr_space = {"lr": FloatDistribution(1e-4, 1e-1)}
+    assert SearchSpace(MLPClassifier(lr=0.01), lr_space).overridden_settings() == {}
