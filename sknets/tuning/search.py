@@ -14,8 +14,8 @@ from joblib import effective_n_jobs
 from optuna.pruners import BasePruner, MedianPruner
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.storages import BaseStorage
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning, NotFittedError
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, get_tags, indexable
@@ -221,6 +221,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         inner = get_tags(self.estimator)
         tags.estimator_type = inner.estimator_type
         tags.classifier_tags = deepcopy(inner.classifier_tags)
+        tags.regressor_tags = deepcopy(inner.regressor_tags)
+        tags.target_tags = deepcopy(inner.target_tags)
         tags.input_tags = deepcopy(inner.input_tags)
         return tags
 
@@ -276,8 +278,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         X, y = indexable(X, y)
         y = np.asarray(y)
-        check_classification_targets(y)
-        cv = check_cv(self.cv, y, classifier=True)
+        classifier = is_classifier(final_step(self.estimator)[0])
+        if classifier:
+            check_classification_targets(y)
+        # Stratified folds for classifiers, plain K folds for regressors, as sklearn's searches.
+        cv = check_cv(self.cv, y, classifier=classifier)
         splits = list(cv.split(X, y, groups))
         self.n_splits_ = len(splits)
         scorers, objective_metric, self.multimetric_ = resolve_scoring(
@@ -367,9 +372,15 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             # The search chose the number of epochs; early stopping would second-guess it
             # on a hold-out the scored models never had.
             epochs[f"{prefix}early_stopping"] = False
+        if "n_iter_no_change" in final.get_params():
+            # Exactly the epochs the trials were scored after (partial_fit never stops early).
+            epochs[f"{prefix}n_iter_no_change"] = np.inf
         estimator.set_params(**epochs)
         start = time.perf_counter()
-        self.best_estimator_ = estimator.fit(X, y)
+        with warnings.catch_warnings():
+            # Stopping at best_epoch_ is the point; "not converged yet" would only mislead.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.best_estimator_ = estimator.fit(X, y)
         self.refit_time_ = time.perf_counter() - start
 
     # -------------------------------------------------------------------- prediction

@@ -5,7 +5,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknets import MLPClassifier
+from sknets import MLPClassifier, MLPRegressor
 from sknets.tuning import OptunaSearchCV
 
 
@@ -17,12 +17,29 @@ def fast_pipeline():
 
 
 LR = {"mlpclassifier__lr": FloatDistribution(5e-2, 2e-1, log=True)}
+REGRESSOR_LR = {"mlpregressor__lr": FloatDistribution(1e-2, 3e-2, log=True)}
+
+
+def fast_regression_pipeline():
+    # check_regressors_train asks R2 > 0.5 on its training data: 30 epochs reach it.
+    mlp = MLPRegressor(hidden_layer_sizes=(16,), max_epochs=30, batch_size=32, random_state=0)
+    return make_pipeline(StandardScaler(), mlp)
+
 
 SEARCHES = [
     # What a user gets: 5 stratified folds, a failed fit recorded as a failed trial.
     OptunaSearchCV(fast_pipeline(), LR, n_trials=1, random_state=0),
     # As scikit-learn checks its own searches: errors of a fit raised as they are.
     OptunaSearchCV(fast_pipeline(), LR, n_trials=2, cv=2, error_score="raise", random_state=0),
+    # A regression search: plain K folds, R2 by default.
+    OptunaSearchCV(
+        fast_regression_pipeline(),
+        REGRESSOR_LR,
+        n_trials=1,
+        cv=2,
+        error_score="raise",
+        random_state=0,
+    ),
 ]
 
 
