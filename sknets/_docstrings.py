@@ -35,7 +35,7 @@ validation_fraction : float or None, default=None
 n_iter_no_change : int or numpy.inf, default=10
     Most consecutive epochs whose loss does not improve by at least ``tol``; one more and
     the fit has converged and stops (scikit-learn's rule). ``numpy.inf`` trains all
-    ``max_epochs`` epochs.
+    ``max_epochs`` epochs, with no ``ConvergenceWarning`` at the end.
 tol : float, default=1e-4
     Smallest decrease of the monitored loss (the training loss, or the validation loss
     with ``early_stopping=True``) that counts as an improvement, as in sklearn's MLP.

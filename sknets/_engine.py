@@ -203,10 +203,12 @@ class EngineNet(NeuralNet):
                 prefix = "train" if cb_kwargs.get("training") else "valid"
                 self.history.record_batch(f"{prefix}_batch_size", sample_weight.sum().item())
         if batch is not None:
-            # Callbacks (and the targets skorch's scoring callbacks cache) get the targets
-            # alone; the loss has already used the weights.
-            # Targets in the units of predict (a regressor's original units).
-            targets = self.task.decode_targets(split_target(batch[1])[0])
+            # Callbacks get the targets alone (the loss has already used the weights); at
+            # on_batch_end, where skorch's scoring callbacks cache them, in the units of
+            # predict (a regressor's original units). Decoded once per batch, not per event.
+            targets = split_target(batch[1])[0]
+            if method_name == "on_batch_end":
+                targets = self.task.decode_targets(targets)
             cb_kwargs["batch"] = (batch[0], targets)
         super().notify(method_name, **cb_kwargs)
 

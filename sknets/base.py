@@ -432,7 +432,9 @@ class NeuralNetBase(BaseEstimator):
             raise
         self._record_fitted_attributes()
         trained = len(net.history) - epochs_before
-        if check_convergence and trained == n_epochs and not convergence.converged_:
+        # n_iter_no_change=inf asks for every epoch: reaching max_epochs is then no news.
+        stopping = not np.isinf(self.n_iter_no_change)
+        if check_convergence and stopping and trained == n_epochs and not convergence.converged_:
             warnings.warn(
                 f"{type(self).__name__}: max_epochs={n_epochs} reached and the "
                 f"{convergence.monitor} has not converged yet (it improved by more than "
