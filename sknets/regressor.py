@@ -111,6 +111,30 @@ class NeuralNetRegressorBase(RegressorMixin, NeuralNetBase):
         predictions = self._task.decide(outputs).numpy()
         return predictions.ravel() if self._target_ndim == 1 else predictions
 
+    def score(self, X, y, sample_weight=None) -> float:
+        """R² of ``predict(X)`` against ``y``, as every scikit-learn regressor scores.
+
+        1 is a perfect fit, 0 the score of always predicting the mean of ``y``, and it is
+        negative for worse. Several outputs are averaged uniformly
+        (:func:`~sklearn.metrics.r2_score`).
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs in the layout used for ``fit``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        score : float
+            R² of the predictions.
+        """
+        # Written out so that the documentation needs no math rendering (MathJax is remote).
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
