@@ -63,14 +63,16 @@ def hand_written_loop(
     batch_size: int,
     epochs: int,
     lr: float,
+    loss_function: torch.nn.Module | None = None,
 ) -> None:
     """What a careful PyTorch user writes: tensors once, Adam, shuffled index slices per batch.
 
     The epoch loss is accumulated (one ``loss.item()`` per batch), as any loop that reports
-    its progress does; sknets records the same per-batch loss.
+    its progress does; sknets records the same per-batch loss. ``loss_function`` defaults to
+    cross-entropy (classification).
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_function = torch.nn.CrossEntropyLoss()
+    loss_function = torch.nn.CrossEntropyLoss() if loss_function is None else loss_function
     inputs, targets = torch.from_numpy(X), torch.from_numpy(y)
     model.train()
     for _ in range(epochs):

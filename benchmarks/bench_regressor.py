@@ -25,7 +25,7 @@ from skorch import NeuralNetRegressor
 from torch import nn
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import interleaved_medians, machine_description  # noqa: E402
+from _timing import hand_written_loop, interleaved_medians, machine_description  # noqa: E402
 
 from sknets import MLPRegressor  # noqa: E402
 
@@ -55,21 +55,16 @@ def hand_written(X: np.ndarray, y_standardised: np.ndarray, batch_size: int) -> 
     its progress does; sknets records the same per-batch loss.
     """
     torch.manual_seed(0)
-    model = network()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_function = nn.MSELoss()
-    inputs, targets = torch.from_numpy(X), torch.from_numpy(y_standardised).reshape(-1, 1)
-    model.train()
-    for _ in range(EPOCHS):
-        order = torch.randperm(len(inputs))
-        epoch_loss = 0.0
-        for start in range(0, len(inputs), batch_size):
-            index = order[start : start + batch_size]
-            optimizer.zero_grad()
-            loss = loss_function(model(inputs[index]), targets[index])
-            loss.backward()
-            optimizer.step()
-            epoch_loss += loss.item() * len(index)
+    targets = y_standardised.reshape(-1, 1)
+    hand_written_loop(
+        network(),
+        X,
+        targets,
+        batch_size=batch_size,
+        epochs=EPOCHS,
+        lr=LR,
+        loss_function=nn.MSELoss(),
+    )
 
 
 def contenders(X: np.ndarray, y: np.ndarray, batch_size: int) -> dict:
