@@ -12,7 +12,7 @@ import pathlib
 import re
 from dataclasses import dataclass, field
 from textwrap import indent
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import optuna
@@ -20,21 +20,68 @@ import pandas as pd
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from sklearn import datasets
 from sklearn.metrics import get_scorer, get_scorer_names
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.utils import get_tags
+from sklearn.utils.multiclass import type_of_target
 
 from .._study_file import STUDY_FILE_EXAMPLE, STUDY_FILE_KEYS
 from ..classifier import NeuralNetClassifierBase
+from ..regressor import NeuralNetRegressorBase
 from .objective import EpochwiseCV
 from .search import default_pruner
 from .spaces import SearchSpace, final_step
 
+
+class Task(NamedTuple):
+    """What a study of one task (a classifier's or a regressor's) does its own way."""
+
+    #: The task in words, as in "a regression metric".
+    name: str
+    #: The metric of a file without ``metric``: what the estimators' own ``score`` reports.
+    default_metric: str
+    #: The folds: stratified on the labels for classifiers, plain K folds for regressors.
+    folds: type
+    #: Metrics named when a file's metric belongs to the other task.
+    metric_examples: tuple[str, ...]
+
+
+#: The two tasks, by scikit-learn's ``estimator_type`` tag of the estimator a file names.
+TASKS = {
+    "classifier": Task(
+        "classification",
+        "accuracy",
+        StratifiedKFold,
+        ("accuracy", "balanced_accuracy", "f1_macro", "neg_log_loss"),
+    ),
+    "regressor": Task(
+        "regression",
+        "r2",
+        KFold,
+        ("r2", "neg_mean_squared_error", "neg_mean_absolute_error", "explained_variance"),
+    ),
+}
+
+#: The scorers of numeric predictions (R2 and the errors), among ``get_scorer_names()``;
+#: every other scorer compares labels (classification, and clustering's label agreement).
+#: scikit-learn lists them nowhere public; the tests check this set against the module of
+#: each scorer's metric, so a scorer added by a new release fails them, not a user's study.
+REGRESSION_METRICS = frozenset(
+    name
+    for name in get_scorer_names()
+    if name in {"r2", "explained_variance", "max_error", "d2_absolute_error_score"}
+    or name.startswith(("neg_mean_", "neg_median_", "neg_root_mean_", "neg_max_"))
+)
+
+#: Datasets that ship with scikit-learn (no download): each loader and the task it is for.
 BUILTIN_DATASETS = {
-    "digits": datasets.load_digits,
-    "iris": datasets.load_iris,
-    "wine": datasets.load_wine,
-    "breast_cancer": datasets.load_breast_cancer,
+    "digits": (datasets.load_digits, "classifier"),
+    "iris": (datasets.load_iris, "classifier"),
+    "wine": (datasets.load_wine, "classifier"),
+    "breast_cancer": (datasets.load_breast_cancer, "classifier"),
+    "diabetes": (datasets.load_diabetes, "regressor"),
+    "linnerud": (datasets.load_linnerud, "regressor"),  # three targets per row
 }
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "none": None}
@@ -49,13 +96,14 @@ DATA_KEYS = {"dataset", "csv", "target"}
 
 
 def estimator_classes() -> dict[str, type]:
-    """The sknets estimators a config may name, by class name."""
+    """The sknets estimators a config may name, classifiers and regressors, by class name."""
     import sknets
 
+    bases = (NeuralNetClassifierBase, NeuralNetRegressorBase)
     classes = {}
     for name in getattr(sknets, "__all__", dir(sknets)):
         value = getattr(sknets, name, None)
-        if isinstance(value, type) and issubclass(value, NeuralNetClassifierBase):
+        if isinstance(value, type) and issubclass(value, bases):
             classes[name] = value
     return classes
 
@@ -130,6 +178,8 @@ class TuneConfig:
     >>> config = TuneConfig.from_dict({"estimator": "MLPClassifier", "data": {"dataset": "iris"}})
     >>> config.n_trials, config.metric
     (20, 'accuracy')
+    >>> TuneConfig.from_dict({"estimator": "MLPRegressor", "data": {"dataset": "diabetes"}}).metric
+    'r2'
     """
 
     estimator: str
@@ -138,7 +188,7 @@ class TuneConfig:
     search_space: Any = "auto"
     n_trials: int = 20
     cv: int = 3
-    metric: str = "accuracy"
+    metric: str | None = None  # None: the task's default, set by from_dict
     pruning: bool = True
     random_state: int | None = 0
     params: dict = field(default_factory=dict)
@@ -171,8 +221,18 @@ class TuneConfig:
             raise ValueError(f"estimator={self.estimator!r} is not one of {sorted(classes)}")
         if self.scaler not in SCALERS:
             raise ValueError(f"scaler={self.scaler!r} is not one of {sorted(SCALERS)}")
+        task = self.task()
+        if self.metric is None:
+            self.metric = TASKS[task].default_metric
         if self.metric not in get_scorer_names():
             raise ValueError(f"metric={self.metric!r} is not a scikit-learn scorer name")
+        metric_task = "regressor" if self.metric in REGRESSION_METRICS else "classifier"
+        if metric_task != task:
+            raise ValueError(
+                f"metric={self.metric!r} is a {TASKS[metric_task].name} metric, but "
+                f"{self.estimator} is a {task}; use a {TASKS[task].name} metric such as "
+                f"{list(TASKS[task].metric_examples)}"
+            )
         for name, value, minimum in (("n_trials", self.n_trials, 1), ("cv", self.cv, 2)):
             if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
                 raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
@@ -192,14 +252,17 @@ class TuneConfig:
         if ("dataset" in self.data) == ("csv" in self.data):
             raise ValueError(
                 f"data={self.data!r} needs exactly one of dataset (a name among "
-                f"{sorted(BUILTIN_DATASETS)}) or csv (a file, with target naming its label column)"
+                f"{sorted(BUILTIN_DATASETS)}) or csv (a file, with target naming the column to "
+                "predict)"
             )
         if "dataset" in self.data and self.data["dataset"] not in BUILTIN_DATASETS:
             raise ValueError(
                 f"data.dataset={self.data['dataset']!r} is not one of {sorted(BUILTIN_DATASETS)}"
             )
+        if "dataset" in self.data:
+            self._check_dataset_task(self.data["dataset"], task)
         if "csv" in self.data and "target" not in self.data:
-            raise ValueError("data.csv needs data.target, the name of the label column")
+            raise ValueError("data.csv needs data.target, the name of the column to predict")
         if "dataset" in self.data and "target" in self.data:
             raise ValueError(
                 f"data.target={self.data['target']!r} goes with data.csv; a built-in dataset "
@@ -207,6 +270,21 @@ class TuneConfig:
             )
         self.build_estimator().get_params()  # unknown parameters fail here, before any trial
         self._check_params_not_searched(self.search_space_object())
+
+    def task(self) -> str:
+        """``"classifier"`` or ``"regressor"``: the task of the estimator the file names."""
+        return get_tags(estimator_classes()[self.estimator]()).estimator_type
+
+    def _check_dataset_task(self, name: str, task: str) -> None:
+        """A classifier cannot learn a numeric target; a regressor may read labels as numbers."""
+        dataset_task = BUILTIN_DATASETS[name][1]
+        if task == "classifier" and dataset_task == "regressor":
+            fitting = sorted(key for key, (_, kind) in BUILTIN_DATASETS.items() if kind == task)
+            raise ValueError(
+                f"data.dataset={name!r} is a regression dataset (numeric targets), which "
+                f"{self.estimator}, a classifier, cannot learn; name a regressor, or one of "
+                f"the {TASKS[task].name} datasets {fitting}"
+            )
 
     def _check_params_not_searched(self, space: SearchSpace) -> None:
         """A ``[params]`` value that the search draws anew in every trial would be dead."""
@@ -262,9 +340,10 @@ class TuneConfig:
         return SearchSpace(estimator, distributions)
 
     def load_data(self) -> tuple[np.ndarray, np.ndarray]:
-        """The inputs and labels named by ``data``."""
+        """The inputs and targets named by ``data``; a CSV's target as the task needs it."""
         if "dataset" in self.data:
-            return BUILTIN_DATASETS[self.data["dataset"]](return_X_y=True)
+            loader, _ = BUILTIN_DATASETS[self.data["dataset"]]
+            return loader(return_X_y=True)
         path = self.base_dir / self.data["csv"]
         if not path.is_file():
             raise ValueError(f"data.csv={self.data['csv']!r}: no file at {path}")
@@ -281,7 +360,28 @@ class TuneConfig:
         ]
         if non_numeric:
             raise ValueError(f"{path} has non-numeric feature columns {non_numeric[:5]}")
-        return features.to_numpy(dtype=np.float32), table[target].to_numpy()
+        return features.to_numpy(dtype=np.float32), self._csv_target(table[target], path)
+
+    def _csv_target(self, column: pd.Series, path: pathlib.Path) -> np.ndarray:
+        """The target column as the estimator's task needs it: labels, or floats."""
+        target = self.data["target"]
+        if self.task() == "regressor":
+            if not pd.api.types.is_numeric_dtype(column):
+                raise ValueError(
+                    f"data.target={target!r}: {self.estimator}, a regressor, needs numbers, "
+                    f"but column {target!r} of {path} holds {column.iloc[0]!r} (dtype "
+                    f"{column.dtype}); name a classifier to learn these as labels"
+                )
+            return column.to_numpy(dtype=np.float64)
+        labels = column.to_numpy()
+        kind = type_of_target(labels, input_name=f"data.target={target!r}")
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"data.target={target!r}: {self.estimator}, a classifier, needs class labels, "
+                f"but column {target!r} of {path} is {kind!r} (sklearn's type_of_target); "
+                "name a regressor to learn numeric targets"
+            )
+        return labels
 
     def pruner(self) -> optuna.pruners.BasePruner:
         """The median pruner, or none when ``pruning = false``."""
@@ -290,7 +390,7 @@ class TuneConfig:
     def objective(self, deadline: float | None = None) -> EpochwiseCV:
         """The trial objective every worker of the study runs."""
         X, y = self.load_data()
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        folds = TASKS[self.task()].folds(self.cv, shuffle=True, random_state=self.random_state)
         return EpochwiseCV(
             self.build_estimator(),
             self.search_space_object(),

@@ -85,6 +85,42 @@ def test_tune_runs_the_study_total_and_study_summarises_it(tmp_path, config_path
     assert capsys.readouterr().out.strip() == "iris: 5 trials"
 
 
+REGRESSOR_CONFIG = """
+estimator = "MLPRegressor"
+scaler = "standard"
+n_trials = 2
+[params]
+max_epochs = 3
+[data]
+dataset = "diabetes"
+[search_space]
+lr = { type = "float", low = 1e-2, high = 3e-2 }
+"""
+
+
+def test_tune_runs_a_regressor_study_on_r2(tmp_path, capsys):
+    path = tmp_path / "regression.toml"
+    path.write_text(REGRESSOR_CONFIG)
+    journal = str(tmp_path / "study.journal")
+    assert main(["tune", str(path), "--storage", journal, "--study-name", "diabetes", "-q"]) == 0
+    assert "2 complete" in capsys.readouterr().out
+    study = optuna.load_study(study_name="diabetes", storage=resolve_storage(journal))
+    config = study.user_attrs["config"]
+    assert (config["estimator"], config["metric"]) == ("MLPRegressor", "r2")
+    # R2 values: at most 1 and, at this learning rate, well above 0 (not squared errors).
+    assert all(0.2 < trial.value < 1 for trial in study.trials)
+
+
+def test_tune_reports_a_metric_of_the_other_task(tmp_path, capsys):
+    path = tmp_path / "regression.toml"
+    path.write_text('metric = "accuracy"\n' + REGRESSOR_CONFIG)
+    journal = str(tmp_path / "study.journal")
+    assert main(["tune", str(path), "--storage", journal, "--study-name", "x"]) == 2
+    error = capsys.readouterr().err
+    assert "sknets tune: error: metric='accuracy' is a classification metric, but " in error
+    assert "MLPRegressor is a regressor; use a regression metric such as ['r2'" in error
+
+
 def test_tune_logs_a_line_per_trial_unless_quiet(tmp_path, config_path, caplog):
     journal = str(tmp_path / "study.journal")
     optuna.logging.enable_propagation()  # so that caplog sees Optuna's records

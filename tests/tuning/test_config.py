@@ -3,20 +3,32 @@
 import dataclasses
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
+from sklearn.metrics import get_scorer, get_scorer_names, r2_score
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from sknets import MLPClassifier
+from sknets import (
+    CNNClassifier,
+    CNNRegressor,
+    MLPClassifier,
+    MLPRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
 from sknets._study_file import STUDY_FILE_EXAMPLE, STUDY_FILE_KEYS, STUDY_FILE_SEARCH_SPACE_EXAMPLE
 from sknets.tuning import search
 from sknets.tuning.config import (
     BUILTIN_DATASETS,
     DATA_KEYS,
     KNOWN_KEYS,
+    REGRESSION_METRICS,
+    TASKS,
     TuneConfig,
     estimator_classes,
 )
@@ -94,7 +106,8 @@ def test_pruning_can_be_switched_off():
 
 
 def test_estimator_names_come_from_the_package():
-    assert estimator_classes()["MLPClassifier"] is MLPClassifier
+    six = [MLPClassifier, CNNClassifier, RNNClassifier, MLPRegressor, CNNRegressor, RNNRegressor]
+    assert estimator_classes() == {estimator.__name__: estimator for estimator in six}
 
 
 BASE = {"estimator": "MLPClassifier", "data": {"dataset": "iris"}}
@@ -242,6 +255,12 @@ def test_documented_defaults_are_the_real_defaults():
         ):
             assert default is None and description.endswith("required"), key
             continue
+        if fields[key].default is None and key == "metric":  # None: the task's default
+            tasks = ", ".join(
+                f'"{task.default_metric}" for a {name}' for name, task in TASKS.items()
+            )
+            assert default.group(1) == tasks
+            continue
         # The default is written as a TOML value: read it as TOML.
         documented = tomllib.loads(f"value = {default.group(1)}")["value"]
         real = fields[key].default
@@ -287,3 +306,208 @@ def test_documented_examples_are_valid_study_files():
 def test_tune_config_docstring_holds_the_whole_format():
     for line in STUDY_FILE_KEYS.splitlines() + STUDY_FILE_EXAMPLE.splitlines():
         assert line.strip() in TuneConfig.__doc__, line
+
+
+# ---------------------------------------------------------------------------- regressors
+REGRESSOR = {
+    "estimator": "MLPRegressor",
+    "scaler": "standard",
+    "data": {"dataset": "diabetes"},
+    "params": {"max_epochs": 3, "device": "cpu"},
+    # A learning rate at which 3 epochs reach a clearly positive R2 on diabetes.
+    "search_space": {"lr": {"type": "float", "low": 1e-2, "high": 3e-2}},
+}
+
+
+# The fit that checks the scorer trains 3 epochs, on purpose too few to converge.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_regressor_study_on_diabetes_maximises_r2():
+    config = TuneConfig.from_dict(REGRESSOR)
+    assert config.metric == "r2" and config.describe()["metric"] == "r2"
+    objective = config.objective()
+    assert list(objective.scorers) == ["r2"] and objective.objective_metric == "r2"
+    study = optuna.create_study(direction="maximize", pruner=config.pruner())
+    study.optimize(objective, n_trials=2)
+    assert [trial.state for trial in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
+    # An R2: at most 1, here well above 0 (a squared error would be in the thousands).
+    assert all(0.2 < trial.value < 1 for trial in study.trials)
+    X, y = config.load_data()
+    model = config.build_estimator().fit(X, y)
+    assert objective.scorers["r2"](model, X, y) == pytest.approx(r2_score(y, model.predict(X)))
+
+
+def test_the_default_metric_is_the_tasks_score():
+    classifier = TuneConfig.from_dict(BASE)
+    regressor = TuneConfig.from_dict({"estimator": "RNNRegressor", "data": {"dataset": "diabetes"}})
+    assert (classifier.task(), classifier.metric) == ("classifier", "accuracy")
+    assert (regressor.task(), regressor.metric) == ("regressor", "r2")
+    # A metric the file names is kept.
+    raw = {**REGRESSOR, "metric": "neg_mean_absolute_error"}
+    assert TuneConfig.from_dict(raw).metric == "neg_mean_absolute_error"
+    assert TuneConfig(estimator="MLPRegressor", data={"dataset": "diabetes"}).metric is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "folds"),
+    [
+        (BASE, StratifiedKFold),
+        ({"estimator": "MLPRegressor", "data": {"dataset": "diabetes"}}, KFold),
+    ],
+)
+def test_folds_are_stratified_for_classifiers_and_plain_for_regressors(raw, folds):
+    config = TuneConfig.from_dict({**raw, "cv": 3, "random_state": 7})
+    X, y = config.load_data()
+    expected = list(folds(3, shuffle=True, random_state=7).split(X, y))
+    splits = config.objective().splits
+    assert len(splits) == 3
+    for (train, test), (expected_train, expected_test) in zip(splits, expected):
+        np.testing.assert_array_equal(train, expected_train)
+        np.testing.assert_array_equal(test, expected_test)
+
+
+def test_stratified_and_plain_folds_differ_on_the_data_of_the_test_above():
+    # Otherwise the test above could not tell the two kinds of folds apart.
+    for raw in (BASE, {"estimator": "MLPRegressor", "data": {"dataset": "diabetes"}}):
+        X, y = TuneConfig.from_dict(raw).load_data()
+        labels = np.arange(len(y)) % 3  # any labels: StratifiedKFold needs classes
+        stratified = next(StratifiedKFold(3, shuffle=True, random_state=7).split(X, labels))[1]
+        plain = next(KFold(3, shuffle=True, random_state=7).split(X))[1]
+        assert not np.array_equal(np.sort(stratified), np.sort(plain))
+
+
+@pytest.mark.parametrize(
+    ("estimator", "dataset", "metric", "kind", "task"),
+    [
+        ("MLPRegressor", "diabetes", "accuracy", "classification", "regressor"),
+        ("CNNRegressor", "diabetes", "neg_log_loss", "classification", "regressor"),
+        ("MLPRegressor", "diabetes", "adjusted_rand_score", "classification", "regressor"),
+        ("MLPClassifier", "iris", "r2", "regression", "classifier"),
+        ("RNNClassifier", "iris", "neg_mean_squared_error", "regression", "classifier"),
+    ],
+)
+def test_a_metric_of_the_other_task_is_an_error(estimator, dataset, metric, kind, task):
+    raw = {"estimator": estimator, "data": {"dataset": dataset}, "metric": metric}
+    examples = re.escape(str(list(TASKS[task].metric_examples)))
+    with pytest.raises(
+        ValueError,
+        match=rf"metric='{metric}' is a {kind} metric, but {estimator} is a {task}; use a "
+        rf"{TASKS[task].name} metric such as {examples}",
+    ):
+        TuneConfig.from_dict(raw)
+
+
+def test_regression_metrics_are_the_scorers_of_sklearns_regression_metrics():
+    # sklearn lists no scorer by task; the module of each scorer's metric function does.
+    # (``_score_func`` is private: it is read here, never by the package.)
+    by_module = {
+        name
+        for name in get_scorer_names()
+        if get_scorer(name)._score_func.__module__.endswith("._regression")
+    }
+    assert by_module == REGRESSION_METRICS
+    assert {"r2", "neg_mean_squared_error", "neg_root_mean_squared_error"} <= REGRESSION_METRICS
+
+
+def test_builtin_datasets_ship_with_sklearn_and_say_their_task():
+    tasks = {name: task for name, (_, task) in BUILTIN_DATASETS.items()}
+    assert tasks == {
+        "digits": "classifier",
+        "iris": "classifier",
+        "wine": "classifier",
+        "breast_cancer": "classifier",
+        "diabetes": "regressor",
+        "linnerud": "regressor",
+    }
+    X, y = TuneConfig.from_dict(
+        {"estimator": "MLPRegressor", "data": {"dataset": "diabetes"}}
+    ).load_data()
+    assert X.shape == (442, 10) and y.dtype == np.float64
+
+
+@pytest.mark.parametrize("dataset", ["diabetes", "linnerud"])
+def test_a_classifier_on_a_regression_dataset_is_an_error(dataset):
+    raw = {"estimator": "CNNClassifier", "data": {"dataset": dataset}}
+    with pytest.raises(
+        ValueError,
+        match=rf"data.dataset='{dataset}' is a regression dataset \(numeric targets\), which "
+        r"CNNClassifier, a classifier, cannot learn; name a regressor, or one of the "
+        r"classification datasets \['breast_cancer', 'digits', 'iris', 'wine'\]",
+    ):
+        TuneConfig.from_dict(raw)
+
+
+def test_a_regressor_may_read_a_classification_datasets_labels_as_numbers():
+    config = TuneConfig.from_dict({"estimator": "MLPRegressor", "data": {"dataset": "iris"}})
+    assert config.metric == "r2"
+    assert set(config.load_data()[1]) == {0, 1, 2}
+
+
+def test_linnerud_tunes_a_multi_output_regressor():
+    raw = {**REGRESSOR, "data": {"dataset": "linnerud"}}
+    config = TuneConfig.from_dict(raw)
+    X, y = config.load_data()
+    assert X.shape == (20, 3) and y.shape == (20, 3)
+    study = optuna.create_study(direction="maximize")
+    study.optimize(config.objective(), n_trials=1)
+    # Linnerud's 20 rows hardly predict the targets: the point is a finite multi-output R2.
+    assert study.trials[0].state == optuna.trial.TrialState.COMPLETE
+    assert np.isfinite(study.trials[0].value) and study.trials[0].value <= 1
+
+
+def _csv(tmp_path, labels) -> dict:
+    rows = ["a,b,y"] + [f"{i % 7},{i % 5},{label}" for i, label in enumerate(labels)]
+    (tmp_path / "t.csv").write_text("\n".join(rows))
+    return {"csv": "t.csv", "target": "y"}
+
+
+def test_a_csv_with_a_numeric_target_trains_a_regressor(tmp_path):
+    data = _csv(tmp_path, [f"{0.5 * i:.1f}" for i in range(30)])
+    config = TuneConfig.from_dict({**REGRESSOR, "data": data}, base_dir=tmp_path)
+    X, y = config.load_data()
+    assert y.dtype == np.float64 and y[3] == 1.5
+    integers = _csv(tmp_path, range(30))  # integers too are numbers for a regressor
+    config = TuneConfig.from_dict({**REGRESSOR, "data": integers}, base_dir=tmp_path)
+    assert config.load_data()[1].dtype == np.float64
+    study = optuna.create_study(direction="maximize")
+    study.optimize(config.objective(), n_trials=1)
+    assert study.trials[0].state == optuna.trial.TrialState.COMPLETE
+
+
+def test_csv_targets_that_do_not_fit_the_task_are_errors(tmp_path):
+    data = _csv(tmp_path, ["yes", "no"] * 5)
+    regressor = TuneConfig.from_dict({**REGRESSOR, "data": data}, base_dir=tmp_path)
+    with pytest.raises(
+        ValueError,
+        match=r"data.target='y': MLPRegressor, a regressor, needs numbers, but column 'y' of "
+        r".*t.csv holds 'yes' \(dtype \w+\); name a classifier",
+    ):
+        regressor.objective()  # what ``sknets tune`` calls before any trial
+    data = _csv(tmp_path, [0.25 * i for i in range(10)])
+    classifier = TuneConfig.from_dict({**BASE, "data": data}, base_dir=tmp_path)
+    with pytest.raises(
+        ValueError,
+        match=r"data.target='y': MLPClassifier, a classifier, needs class labels, but column "
+        r"'y' of .*t.csv is 'continuous' \(sklearn's type_of_target\); name a regressor",
+    ):
+        classifier.objective()
+
+
+def _toml_blocks(page: Path) -> list[str]:
+    """The ``.. code-block:: toml`` blocks of an RST page, unindented."""
+    blocks = []
+    for part in page.read_text(encoding="utf-8").split(".. code-block:: toml\n")[1:]:
+        lines = []
+        for line in part.splitlines()[1:]:  # the block starts after one empty line
+            if line and not line.startswith("   "):
+                break
+            lines.append(line[3:])
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def test_the_documented_regression_example_is_a_valid_study_file():
+    page = Path(__file__).parents[2] / "docs" / "user_guide" / "tuning.rst"
+    (example,) = [block for block in _toml_blocks(page) if "Regressor" in block]
+    config = TuneConfig.from_dict(tomllib.loads(example))
+    assert config.estimator == "MLPRegressor" and config.task() == "regressor"
+    assert config.metric == "r2" and config.data == {"dataset": "diabetes"}
