@@ -96,7 +96,9 @@ for name, result in results.items():
 # The sknets fits warn too: after their 100 epochs the training loss is still falling by
 # more than ``tol`` per epoch. On a table this small, a loss still falling is the network
 # fitting the training rows more closely, which does not help the test folds — see the
-# early-stopping variant at the end.
+# early-stopping variant at the end. The regressor's default ``weight_decay=0.01`` (an L2
+# penalty the classifiers do not have by default) keeps that in check: with
+# ``weight_decay=0`` the same five fits score R² 0.477.
 
 # %%
 # The scores fold by fold

@@ -13,8 +13,7 @@ optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, defaul
     ``"sgd"`` uses Nesterov momentum 0.9, as sklearn's ``solver="sgd"`` does.
 lr : float, default=1e-3
     Learning rate.
-weight_decay : float, default=0.0
-    L2 penalty passed to the optimizer.
+{weight_decay}
 batch_size : int, default=128
     Rows per mini-batch (capped at the number of rows).
 max_epochs : int, default=100
@@ -87,6 +86,12 @@ class_weight : dict, "balanced" or None, default=None
     Weights of the classes in the loss (as in sklearn); not for multi-label ``y``.
 """
 
+CLASSIFIER_WEIGHT_DECAY = """\
+weight_decay : float, default=0.0
+    L2 penalty passed to the optimizer (added to the gradients; decoupled from them with
+    ``optimizer="adamw"``).
+"""
+
 CLASSIFIER_ATTRIBUTES = """\
 classes_ : ndarray of shape (n_classes,)
     Class labels (for multi-label ``y``: the label indices ``0 .. n_labels - 1``).
@@ -103,6 +108,27 @@ scale_targets : bool, default=True
     the first ``partial_fit``) for training, and map predictions back: targets in any unit
     train well with the default ``lr`` and ``tol``. ``valid_loss`` and ``train_loss`` are
     then in standardised units.
+"""
+
+REGRESSOR_WEIGHT_DECAY = """\
+weight_decay : float, default=0.01
+    L2 penalty passed to the optimizer (added to the gradients; decoupled from them with
+    ``optimizer="adamw"``). The MLP and CNN regressors default to a small penalty, the
+    classifiers and :class:`~sknets.RNNRegressor` to none: a squared-error fit of noisy
+    targets on few rows keeps overfitting as it trains. On scikit-learn's diabetes data
+    (442 rows) it lifts the default pipeline's 5-fold R² from 0.472-0.494 to 0.483-0.503
+    over ten seeds (LinearRegression: 0.482), at a cost of under 0.01 R² on smooth targets
+    with thousands of rows (Friedman #1 and #3). Set 0 to turn it off.
+"""
+
+#: RNNRegressor keeps no penalty by default (see the text).
+RNN_REGRESSOR_WEIGHT_DECAY = """\
+weight_decay : float, default=0.0
+    L2 penalty passed to the optimizer (added to the gradients; decoupled from them with
+    ``optimizer="adamw"``). Unlike the MLP and CNN regressors, none by default: a penalty
+    on the recurrent weights shortens what the network remembers. Measured with 0.01: the
+    forecasting example's RMSE rises from 0.329 to 0.334, and R² on the training data of
+    scikit-learn's regressor check falls from 0.38 to 0.29.
 """
 
 REGRESSOR_ATTRIBUTES = """\

@@ -228,7 +228,7 @@ class MLPRegressor(MLPArchitecture, NeuralNetRegressorBase):
         scale_targets: bool = True,
         optimizer="adam",
         lr: float = 1e-3,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0.01,
         batch_size: int = 128,
         max_epochs: int = 100,
         early_stopping: bool = False,

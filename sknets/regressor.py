@@ -16,7 +16,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._data import check_float32_range
-from ._docstrings import REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMETERS
+from ._docstrings import REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMETERS, REGRESSOR_WEIGHT_DECAY
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._tasks import REGRESSION_LOSSES, Regression
 from .base import NeuralNetBase
@@ -36,7 +36,11 @@ class NeuralNetRegressorBase(RegressorMixin, NeuralNetBase):
         "huber_delta": [Interval(Real, 0, None, closed="neither")],
         "scale_targets": ["boolean"],
     }
-    _docs = {"task_parameters": REGRESSOR_PARAMETERS, "task_attributes": REGRESSOR_ATTRIBUTES}
+    _docs = {
+        "task_parameters": REGRESSOR_PARAMETERS,
+        "task_attributes": REGRESSOR_ATTRIBUTES,
+        "weight_decay": REGRESSOR_WEIGHT_DECAY,
+    }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

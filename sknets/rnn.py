@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 from skorch.callbacks import GradientNormClipping
 
 from ._data import as_module_tensor, check_dense
-from ._docstrings import fill_shared_docs
+from ._docstrings import RNN_REGRESSOR_WEIGHT_DECAY, fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
 from .base import positive_ints
 from .classifier import NeuralNetClassifierBase
@@ -447,6 +447,8 @@ class RNNRegressor(RNNArchitecture, NeuralNetRegressorBase):
     >>> reg.predict(X[:3]).shape
     (3,)
     """
+
+    _docs = {"weight_decay": RNN_REGRESSOR_WEIGHT_DECAY}
 
     _parameter_constraints: dict = {
         **NeuralNetRegressorBase._parameter_constraints,
