@@ -10,7 +10,9 @@ from textwrap import indent
 
 TRAINING_PARAMETERS = """\
 optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-    ``"sgd"`` uses Nesterov momentum 0.9, as sklearn's ``solver="sgd"`` does.
+    ``"sgd"`` uses Nesterov momentum 0.9, as sklearn's ``solver="sgd"`` does. The named
+    ones use torch's fused step (``fused=True``: one kernel for all parameters) wherever
+    the device has it, as the CPU does from torch 2.4.
 lr : float, default=1e-3
     Learning rate.
 {weight_decay}

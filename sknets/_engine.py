@@ -1,8 +1,9 @@
 """The private skorch engine behind every sknets estimator.
 
 The public estimators wrap this net (as ``net_``); it only overrides skorch's documented hooks:
-``get_iterator`` (the fast tensor batch path), ``get_loss`` (per-sample weights) and ``infer``
-(optional mixed precision).
+``get_iterator`` (the fast tensor batch path), ``get_loss`` (per-sample weights), ``infer``
+(optional mixed precision) and ``notify`` (each event goes only to the callbacks that act on
+it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from skorch.callbacks import (
     PrintLog,
 )
 from skorch.utils import TeeGenerator
+from torch.autograd.graph import increment_version
 
 from ._data import ArrayData, TensorBatches, split_target
 
@@ -176,13 +178,20 @@ class EngineNet(NeuralNet):
         y_pred = self.infer(inputs, **fit_params)
         loss = self.get_loss(y_pred, target, X=inputs, training=True)
         loss.backward()
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-            batch=batch,
-            training=True,
-        )
+        if self._listeners("on_grad_computed"):  # e.g. gradient clipping
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
         self.optimizer_.step()
+        if self.optimizer_.defaults.get("fused"):
+            # A fused step writes the weights in one kernel without bumping their version
+            # counters, which is how inference notices that its float64 copy is stale.
+            for group in self.optimizer_.param_groups:
+                for parameter in group["params"]:
+                    increment_version(parameter)
         return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -193,6 +202,13 @@ class EngineNet(NeuralNet):
         return (per_sample_loss * sample_weight).sum() / sample_weight.sum().clamp_min(1e-12)
 
     def notify(self, method_name, **cb_kwargs):
+        """Run the net's own hook, then the callbacks that act on ``method_name``.
+
+        skorch calls every callback at every event, and most inherit skorch's no-op for
+        most events: three calls per batch, each of them building its arguments, for
+        nothing. Only callbacks whose class defines the event's method are called here, in
+        skorch's order, with skorch's arguments.
+        """
         batch = cb_kwargs.get("batch")
         if method_name == "on_batch_end" and batch is not None:
             _, sample_weight = split_target(batch[1])
@@ -202,6 +218,10 @@ class EngineNet(NeuralNet):
                 # train_loss / valid_loss the weighted mean over all rows.
                 prefix = "train" if cb_kwargs.get("training") else "valid"
                 self.history.record_batch(f"{prefix}_batch_size", sample_weight.sum().item())
+        getattr(self, method_name)(self, **cb_kwargs)
+        listeners = self._listeners(method_name)
+        if not listeners:
+            return
         if batch is not None:
             # Callbacks get the targets alone (the loss has already used the weights); at
             # on_batch_end, where skorch's scoring callbacks cache them, in the units of
@@ -210,7 +230,19 @@ class EngineNet(NeuralNet):
             if method_name == "on_batch_end":
                 targets = self.task.decode_targets(targets)
             cb_kwargs["batch"] = (batch[0], targets)
-        super().notify(method_name, **cb_kwargs)
+        for callback in listeners:
+            getattr(callback, method_name)(self, **cb_kwargs)
+
+    def _listeners(self, method_name: str) -> list:
+        """The callbacks of ``callbacks_`` that act on ``method_name``, cached per list."""
+        key = (id(self.callbacks_), len(self.callbacks_))
+        if getattr(self, "_listeners_key", None) != key:
+            self._listeners_key, self._listeners_cache = key, {}
+        if method_name not in self._listeners_cache:
+            self._listeners_cache[method_name] = [
+                callback for _, callback in self.callbacks_ if _acts_on(callback, method_name)
+            ]
+        return self._listeners_cache[method_name]
 
     # What scikit-learn scorers call, on encoded targets.
     @property
@@ -225,6 +257,13 @@ class EngineNet(NeuralNet):
 
     def __sklearn_tags__(self):
         return self.task.tags(super().__sklearn_tags__())
+
+
+def _acts_on(callback, method_name: str) -> bool:
+    """Whether ``callback`` does anything at ``method_name`` (skorch's base does nothing)."""
+    if not isinstance(callback, Callback):
+        return True
+    return getattr(type(callback), method_name, None) is not getattr(Callback, method_name, None)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
