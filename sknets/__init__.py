@@ -2,6 +2,7 @@
 
 from .cnn import CNNClassifier, CNNRegressor
 from .mlp import MLPClassifier, MLPRegressor
+from .network import NeuralNetClassifier, NeuralNetRegressor
 from .rnn import RNNClassifier, RNNRegressor
 
 __version__ = "0.1.0"
@@ -11,6 +12,8 @@ __all__ = [
     "CNNRegressor",
     "MLPClassifier",
     "MLPRegressor",
+    "NeuralNetClassifier",
+    "NeuralNetRegressor",
     "RNNClassifier",
     "RNNRegressor",
     "__version__",

@@ -88,7 +88,7 @@ class_weight : dict, "balanced" or None, default=None
     Weights of the classes in the loss (as in sklearn); not for multi-label ``y``.
 """
 
-CLASSIFIER_WEIGHT_DECAY = """\
+WEIGHT_DECAY = """\
 weight_decay : float, default=0.0
     L2 penalty passed to the optimizer (added to the gradients; decoupled from them with
     ``optimizer="adamw"``).

@@ -14,7 +14,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._docstrings import CLASSIFIER_ATTRIBUTES, CLASSIFIER_PARAMETERS, CLASSIFIER_WEIGHT_DECAY
+from ._docstrings import CLASSIFIER_ATTRIBUTES, CLASSIFIER_PARAMETERS, WEIGHT_DECAY
 from ._sklearn_compat import StrOptions, _fit_context
 from ._tasks import MultiLabel, SingleLabel
 from .base import NeuralNetBase
@@ -35,7 +35,7 @@ class NeuralNetClassifierBase(ClassifierMixin, NeuralNetBase):
     _docs = {
         "task_parameters": CLASSIFIER_PARAMETERS,
         "task_attributes": CLASSIFIER_ATTRIBUTES,
-        "weight_decay": CLASSIFIER_WEIGHT_DECAY,
+        "weight_decay": WEIGHT_DECAY,
     }
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -13,6 +13,8 @@ from sknets import (
     CNNRegressor,
     MLPClassifier,
     MLPRegressor,
+    NeuralNetClassifier,
+    NeuralNetRegressor,
     RNNClassifier,
     RNNRegressor,
 )
@@ -31,6 +33,9 @@ DEFAULTS = [
     MLPRegressor(**CPU),
     CNNRegressor(**CPU),
     RNNRegressor(**CPU),
+    # The own-network estimators with their default network (sknets' MLP, 100 hidden units).
+    NeuralNetClassifier(**CPU),
+    NeuralNetRegressor(**CPU),
 ]
 FAST_SETTINGS = [
     MLPClassifier(hidden_layer_sizes=(16,), **FAST),
@@ -39,6 +44,8 @@ FAST_SETTINGS = [
     MLPRegressor(hidden_layer_sizes=(16,), **FAST),
     CNNRegressor(channels=(8,), hidden_layer_sizes=(16,), **FAST),
     RNNRegressor(hidden_size=16, **FAST),
+    NeuralNetClassifier(module__hidden_layer_sizes=(16,), **FAST),
+    NeuralNetRegressor(module__hidden_layer_sizes=(16,), **FAST),
 ]
 
 # The check fits once with integer weights and once with the rows repeated, and compares
@@ -91,7 +98,7 @@ def expected_failed_checks(estimator) -> dict:
         return {**failing, SAMPLE_WEIGHT_CHECK: CHAOTIC_SAMPLE_WEIGHT}
     if isinstance(estimator, RNNClassifier | RNNRegressor):
         return {SAMPLE_WEIGHT_CHECK: CHAOTIC_SAMPLE_WEIGHT}
-    if isinstance(estimator, MLPRegressor):
+    if isinstance(estimator, MLPRegressor | NeuralNetRegressor):
         return {
             SAMPLE_WEIGHT_CHECK: FLOAT32_REGRESSION_WEIGHT,
             SPARSE_SAMPLE_WEIGHT_CHECK: FLOAT32_REGRESSION_WEIGHT,

@@ -151,7 +151,7 @@ class SearchSpace:
             )
         valid_names = set(self.estimator.get_params(deep=True))
         for name, distribution in distributions.items():
-            if name not in valid_names:
+            if name not in valid_names and not _sets_a_network_parameter(self.estimator, name):
                 prefixed = sorted(valid for valid in valid_names if valid.endswith(f"__{name}"))
                 hint = (
                     f"did you mean {prefixed[0]!r}?"
@@ -211,3 +211,15 @@ class SearchSpace:
     def replay(self, trial_params: dict) -> dict:
         """The ``set_params`` arguments a trial with ``trial_params`` was trained with."""
         return self.sample(optuna.trial.FixedTrial(trial_params))
+
+
+def _sets_a_network_parameter(estimator, name: str) -> bool:
+    """Whether ``name`` is a ``module__<x>`` parameter of an own-network estimator in
+    ``estimator`` (itself or a step): those accept any network parameter, set or not."""
+    from ..network import ModuleArchitecture
+
+    head, marker, tail = name.partition("module__")
+    if not marker or not tail or (head and not head.endswith("__")):
+        return False
+    owner = estimator if not head else estimator.get_params(deep=True).get(head[:-2])
+    return isinstance(owner, ModuleArchitecture)
