@@ -44,10 +44,9 @@ clf.fit(X_train, y_train)
 print(f"trained {clf.n_epochs_} epochs, kept epoch {clf.best_epoch_}")
 
 # %%
-# Printing the trained module shows its layers, like Keras' ``model.summary()``.
-print(clf.module_)
-n_weights = sum(parameter.numel() for parameter in clf.module_.parameters())
-print(f"{n_weights:,} weights")
+# ``summary()`` is Keras' ``model.summary()``: each layer with its output shape for one
+# batch of two images, its parameters and whether they train (made by torchinfo).
+print(clf.summary())
 
 # %%
 # Training and validation loss

@@ -177,6 +177,13 @@ def _n_bytes(inputs: Inputs) -> int:
     )
 
 
+def first_rows(inputs: Inputs, count: int) -> torch.Tensor | dict[str, torch.Tensor]:
+    """Copies of the first ``count`` samples, dense (a view would keep all of them alive)."""
+    if isinstance(inputs, Mapping):
+        return {name: tensor[:count].clone() for name, tensor in inputs.items()}
+    return inputs[slice(0, count)].clone()
+
+
 def n_rows(inputs: Inputs) -> int:
     """Number of samples in ``inputs`` (the first dimension, shared by all its tensors)."""
     return len(_tensors(inputs)[0])

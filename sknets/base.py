@@ -30,7 +30,7 @@ from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, ReduceLROnPlateau
 
 from ._convergence import ConvergenceStopping, FiniteLossCheck, NonFiniteLossError
-from ._data import ArrayData, HoldoutSplit, as_module_tensor, n_rows
+from ._data import ArrayData, HoldoutSplit, as_module_tensor, first_rows, n_rows
 from ._engine import ContinuingLRScheduler, EngineNet, resolve_device, seeded
 from ._inference import BatchInvariantInference
 from ._sklearn_compat import (
@@ -297,6 +297,10 @@ class NeuralNetBase(BaseEstimator):
         self._learn_target_weights(targets)
         weights = self._sample_weights(targets, sample_weight)
         inputs = self._to_module_inputs(X, training=True)
+        if reset:
+            # Two samples as the network takes them, for summary() and for checking a
+            # user's network when it is built; copies, as a view would keep X alive.
+            self._example_inputs = first_rows(inputs, 2)
         return ArrayData(inputs, targets, weights)
 
     # ---------------------------------------------------------------------- task hooks
@@ -494,6 +498,44 @@ class NeuralNetBase(BaseEstimator):
         if "valid_loss" in self.history_:
             return int(self.history_["valid_loss"].idxmin())
         return self.n_epochs_
+
+    # ---------------------------------------------------------------------- inspection
+    def summary(self, *, depth: int = 3):
+        """Keras' ``model.summary()``: the network's layers, output shapes and parameters.
+
+        Made by `torchinfo <https://github.com/TylerYep/torchinfo>`_ on one sample shaped
+        like the training data, in eval mode; the fitted network is left as it was.
+
+        Parameters
+        ----------
+        depth : int, default=3
+            How many levels of nested modules to list.
+
+        Returns
+        -------
+        summary : torchinfo.ModelStatistics
+            Prints (and displays in a notebook) as the table of layers, their output
+            shapes, their parameters and whether these train or are frozen; its
+            ``total_params`` and ``trainable_params`` hold the counts.
+        """
+        check_is_fitted(self)
+        import torchinfo
+
+        device = next(self.module_.parameters(), torch.empty(0)).device
+        inputs = self._example_inputs
+        was_training = self.module_.training
+        try:
+            return torchinfo.summary(
+                self.module_,
+                input_data=inputs if isinstance(inputs, dict) else [inputs],
+                depth=depth,
+                col_names=("output_size", "num_params", "trainable"),
+                device=device,
+                mode="eval",
+                verbose=0,
+            )
+        finally:
+            self.module_.train(was_training)
 
     # -------------------------------------------------------------------- prediction
     def _outputs(self, X) -> torch.Tensor:

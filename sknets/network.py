@@ -288,14 +288,6 @@ class ModuleArchitecture:
             X = X.astype(np.float32)  # sknets' MLP takes numbers, not token ids
         return as_module_tensor(X, training=training)
 
-    def _training_data(self, X, y, sample_weight, *, reset: bool, **target_options):
-        data = super()._training_data(X, y, sample_weight, reset=reset, **target_options)
-        if reset:
-            # Two samples, copied (a view would keep the whole X alive), for checking the
-            # network at build time.
-            self._example_inputs = _first_rows(data.inputs, 2)
-        return data
-
     # --------------------------------------------------------------------- the network
     def _build_module(self, n_outputs: int) -> nn.Module:
         self._check_unexpected_params()
@@ -375,12 +367,6 @@ class ModuleArchitecture:
                     "follow the input's dtype, e.g. torch.zeros(..., dtype=x.dtype))"
                 ),
             )
-
-
-def _first_rows(inputs, count: int):
-    if isinstance(inputs, Mapping):
-        return {name: part[:count].clone() for name, part in inputs.items()}
-    return torch.as_tensor(inputs[slice(0, count)]).clone()
 
 
 def _describe_arguments(arguments: dict) -> str:

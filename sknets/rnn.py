@@ -40,14 +40,15 @@ hidden_size : int, default=64
 num_layers : int, default=1
     Number of stacked recurrent layers.
 bidirectional : bool, default=False
-    Also read each sequence backwards; doubles the width of the summary.
+    Also read each sequence backwards; doubles the width of the pooled vector.
 dropout : float, default=0.0
     Dropout between stacked recurrent layers (only used when ``num_layers > 1``).
-summary : {"last", "mean", "max"}, default="last"
+sequence_pooling : {"last", "mean", "max"}, default="last"
     How the per-step outputs become one vector per sequence: the final hidden state,
-    or the mean or maximum over the valid steps.
+    or the mean or maximum over the valid steps (Keras' ``return_sequences=False``,
+    ``GlobalAveragePooling1D`` and ``GlobalMaxPooling1D``).
 hidden_layer_sizes : tuple of int, default=()
-    Hidden layers of the dense head on top of the summary; ``()`` is a linear layer.
+    Hidden layers of the dense head on top of the pooled vector; ``()`` is a linear layer.
 activation : {"relu", "tanh", "sigmoid", "leaky_relu", "gelu", "elu"}, default="relu"
     Activation after each hidden layer of the head.
 head_dropout : float, default=0.0
@@ -96,7 +97,7 @@ class RNNArchitecture:
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "summary": [StrOptions(set(SUMMARIES))],
+        "sequence_pooling": [StrOptions(set(SUMMARIES))],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "head_dropout": [Interval(Real, 0, 1, closed="left")],
@@ -108,7 +109,7 @@ class RNNArchitecture:
     }
 
     def suggest_params(self, trial) -> dict:
-        """Sample the default RNN search space: LSTM or GRU, width, depth, direction, summary.
+        """Sample the default RNN search space: LSTM or GRU, width, depth, direction, pooling.
 
         See :meth:`sknets.base.NeuralNetBase.suggest_params`.
         """
@@ -122,7 +123,7 @@ class RNNArchitecture:
             "num_layers": num_layers,
             "dropout": dropout,
             "bidirectional": trial.suggest_categorical("bidirectional", [False, True]),
-            "summary": trial.suggest_categorical("summary", list(SUMMARIES)),
+            "sequence_pooling": trial.suggest_categorical("sequence_pooling", list(SUMMARIES)),
         }
 
     def __sklearn_tags__(self):
@@ -277,7 +278,7 @@ class RNNArchitecture:
             num_layers=self.num_layers,
             bidirectional=self.bidirectional,
             dropout=self.dropout,
-            summary=self.summary,
+            summary=self.sequence_pooling,
             hidden_layer_sizes=positive_ints(
                 "hidden_layer_sizes", self.hidden_layer_sizes, "(64,); () gives a linear head"
             ),
@@ -301,7 +302,7 @@ class RNNArchitecture:
 class RNNClassifier(RNNArchitecture, NeuralNetClassifierBase):
     """Recurrent (RNN, LSTM or GRU) sequence classifier trained with PyTorch.
 
-    Reads each sequence step by step and classifies it from a summary of the recurrent
+    Reads each sequence step by step and classifies it from a pooled vector of the recurrent
     outputs (many-to-one), through :class:`sknets.modules.RNN`.
 
     Accepted layouts of ``X``:
@@ -358,7 +359,7 @@ class RNNClassifier(RNNArchitecture, NeuralNetClassifierBase):
         num_layers: int = 1,
         bidirectional: bool = False,
         dropout: float = 0.0,
-        summary: str = "last",
+        sequence_pooling: str = "last",
         hidden_layer_sizes=(),
         activation: str = "relu",
         head_dropout: float = 0.0,
@@ -389,7 +390,7 @@ class RNNClassifier(RNNArchitecture, NeuralNetClassifierBase):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
-        self.summary = summary
+        self.sequence_pooling = sequence_pooling
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.head_dropout = head_dropout
@@ -463,7 +464,7 @@ class RNNRegressor(RNNArchitecture, NeuralNetRegressorBase):
         num_layers: int = 1,
         bidirectional: bool = False,
         dropout: float = 0.0,
-        summary: str = "last",
+        sequence_pooling: str = "last",
         hidden_layer_sizes=(),
         activation: str = "relu",
         head_dropout: float = 0.0,
@@ -496,7 +497,7 @@ class RNNRegressor(RNNArchitecture, NeuralNetRegressorBase):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
-        self.summary = summary
+        self.sequence_pooling = sequence_pooling
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.head_dropout = head_dropout

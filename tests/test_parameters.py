@@ -567,7 +567,7 @@ def check_rnn_dropout(t):  # 0.3, with num_layers=2
     assert_predictions_differ(t.changed, t.reference, t.X)
 
 
-def check_rnn_summary(t):  # "mean"
+def check_rnn_sequence_pooling(t):  # "mean"
     assert t.changed.module_.summary == "mean"
     assert_predictions_differ(t.changed, t.reference, t.X)
 
@@ -627,7 +627,7 @@ RNN_TABLE = {
     "num_layers": Case(2, check_rnn_num_layers),
     "bidirectional": Case(True, check_rnn_bidirectional),
     "dropout": Case(0.3, check_rnn_dropout, {"num_layers": 2}),
-    "summary": Case("mean", check_rnn_summary),
+    "sequence_pooling": Case("mean", check_rnn_sequence_pooling),
     "hidden_layer_sizes": Case((6,), check_rnn_hidden_layer_sizes),
     "activation": Case("tanh", check_rnn_activation, {"hidden_layer_sizes": (6,)}),
     "head_dropout": Case(0.3, check_rnn_head_dropout, {"hidden_layer_sizes": (6,)}),

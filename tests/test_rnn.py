@@ -60,7 +60,7 @@ def test_architecture_parameters_reach_the_module():
         12,
         num_layers=2,
         dropout=0.3,
-        summary="max",
+        sequence_pooling="max",
         hidden_layer_sizes=(7,),
         activation="tanh",
         head_dropout=0.2,
@@ -123,21 +123,21 @@ def test_a_list_of_equal_length_rows_is_a_table_and_ragged_lists_are_sequences()
 
 def test_ragged_sequences_are_learned():
     X, y = ragged_sequences(n_samples=200)
-    clf = RNNClassifier(summary="mean", **FAST).fit(X, y)
+    clf = RNNClassifier(sequence_pooling="mean", **FAST).fit(X, y)
     assert clf.score(X, y) > 0.9
 
 
 @pytest.mark.parametrize(
-    ("cell", "bidirectional", "summary"),
+    ("cell", "bidirectional", "sequence_pooling"),
     [("lstm", False, "last"), ("gru", True, "last"), ("rnn", True, "mean"), ("lstm", True, "max")],
 )
-def test_padding_never_changes_a_prediction(cell, bidirectional, summary):
+def test_padding_never_changes_a_prediction(cell, bidirectional, sequence_pooling):
     X, y = ragged_sequences()
     clf = RNNClassifier(
         cell,
         8,
         bidirectional=bidirectional,
-        summary=summary,
+        sequence_pooling=sequence_pooling,
         max_epochs=2,
         random_state=0,
         device="cpu",
@@ -353,7 +353,7 @@ PARAMETER_ERRORS = [
     ({"input_shape": (2, 0)}, r"input_shape=\(2, 0\) is not supported"),
     ({"hidden_layer_sizes": (8, 0)}, r"hidden_layer_sizes=\(8, 0\) must hold positive"),
     ({"cell": "transformer"}, "'cell' parameter of RNNClassifier must be a str among"),
-    ({"summary": "first"}, "'summary' parameter of RNNClassifier"),
+    ({"sequence_pooling": "first"}, "'sequence_pooling' parameter of RNNClassifier"),
     ({"vocab_size": 1}, "'vocab_size' parameter of RNNClassifier"),
     ({"clip_grad_norm": 0.0}, "'clip_grad_norm' parameter of RNNClassifier"),
 ]
