@@ -187,8 +187,9 @@ def test_no_call_densifies_more_rows_than_a_batch_or_chunk(problem, monkeypatch)
     monkeypatch.setattr(scipy.sparse.csr_matrix, "toarray", recording_toarray)
     model = MLPClassifier(**FAST, random_state=0).fit(X, y)
     assert max(densified) <= FAST["batch_size"]
-    # Each training row is made dense once per epoch (the final 8 rows: one batch).
-    assert sum(densified) == FAST["max_epochs"] * len(y)
+    # Each training row is made dense once per epoch (the final 8 rows: one batch), plus
+    # the two rows kept once for summary().
+    assert sum(densified) == FAST["max_epochs"] * len(y) + 2
     densified.clear()
     model.predict_proba(X)
     assert densified == [200]  # one inference chunk: 200 rows < 512

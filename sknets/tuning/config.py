@@ -96,14 +96,24 @@ DATA_KEYS = {"dataset", "csv", "target"}
 
 
 def estimator_classes() -> dict[str, type]:
-    """The sknets estimators a config may name, classifiers and regressors, by class name."""
+    """The sknets estimators a config may name, classifiers and regressors, by class name.
+
+    Not ``NeuralNetClassifier`` / ``NeuralNetRegressor``: their network is Python code,
+    which a TOML or JSON file cannot hold (tune them with :class:`~sknets.tuning.OptunaSearchCV`).
+    """
     import sknets
+
+    from ..network import ModuleArchitecture
 
     bases = (NeuralNetClassifierBase, NeuralNetRegressorBase)
     classes = {}
     for name in getattr(sknets, "__all__", dir(sknets)):
         value = getattr(sknets, name, None)
-        if isinstance(value, type) and issubclass(value, bases):
+        if (
+            isinstance(value, type)
+            and issubclass(value, bases)
+            and not issubclass(value, ModuleArchitecture)
+        ):
             classes[name] = value
     return classes
 
