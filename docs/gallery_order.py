@@ -14,6 +14,7 @@ PREFIXES = (
     "plot_image_folder",
     "plot_cnn",
     "plot_regression_cnn",
+    "plot_transfer",
     "plot_lstm",
     "plot_forecasting",
     "plot_text",

@@ -1,5 +1,6 @@
 """A convolutional classifier over 1D signals or 2D images as a plain :class:`torch.nn.Module`."""
 
+import copy
 import math
 from collections.abc import Sequence
 
@@ -213,3 +214,20 @@ class CNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map a ``(batch, *input_shape)`` tensor to ``(batch, n_outputs)`` logits."""
         return self.head(self.features(x))
+
+    @property
+    def num_features(self) -> int:
+        """Width of :meth:`forward_features`: what the dense head reads."""
+        return self.head.layers[0].in_features
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The convolutional features, flattened, without the dense head (Keras'
+        ``include_top=False``): ``(batch, num_features)``, what a new head reads in
+        transfer."""
+        return self.features(x)
+
+    def without_head(self) -> nn.Module:
+        """A copy without its dense head: its ``forward`` returns :meth:`forward_features`."""
+        trunk = copy.deepcopy(self)
+        trunk.head = nn.Identity()
+        return trunk

@@ -1,5 +1,6 @@
 """A multi-layer perceptron as a plain :class:`torch.nn.Module`."""
 
+import copy
 from collections.abc import Sequence
 
 import torch
@@ -61,3 +62,19 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map a ``(batch, n_inputs)`` tensor to ``(batch, n_outputs)`` logits."""
         return self.layers(x.flatten(1))
+
+    @property
+    def num_features(self) -> int:
+        """Width of :meth:`forward_features`: what the output layer reads."""
+        return self.layers[-1].in_features
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Everything but the output layer: ``(batch, num_features)``, the last hidden layer
+        (the inputs themselves for a perceptron); what a new head reads in transfer."""
+        return self.layers[:-1](x.flatten(1))
+
+    def without_head(self) -> nn.Module:
+        """A copy without its output layer: its ``forward`` returns :meth:`forward_features`."""
+        trunk = copy.deepcopy(self)
+        trunk.layers[-1] = nn.Identity()
+        return trunk

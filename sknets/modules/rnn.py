@@ -1,5 +1,6 @@
 """A recurrent many-to-one sequence classifier as a plain :class:`torch.nn.Module`."""
 
+import copy
 from collections.abc import Sequence
 from numbers import Integral, Real
 
@@ -174,6 +175,26 @@ class RNN(nn.Module):
         torch.Tensor
             ``(batch, n_outputs)`` logits.
         """
+        return self.head(self._pooled(x, lengths))
+
+    @property
+    def num_features(self) -> int:
+        """Width of :meth:`forward_features`: what the dense head reads."""
+        return self.head.layers[0].in_features
+
+    def forward_features(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
+        """The pooled recurrent outputs, without the dense head: ``(batch, num_features)``,
+        what a new head reads in transfer."""
+        return self._pooled(x, lengths)
+
+    def without_head(self) -> nn.Module:
+        """A copy without its dense head: its ``forward`` returns :meth:`forward_features`."""
+        trunk = copy.deepcopy(self)
+        trunk.head = nn.Identity()
+        return trunk
+
+    def _pooled(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """One vector per sequence (``summary``) of the recurrent outputs."""
         x = self._embed(x)
         if lengths is None:
             outputs, hidden = self.recurrent(x)
@@ -185,7 +206,7 @@ class RNN(nn.Module):
             outputs, _ = pad_packed_sequence(packed_outputs, batch_first=True)
             steps = torch.arange(outputs.shape[1], device=outputs.device)
             mask = steps[None, :] < lengths_cpu.to(outputs.device)[:, None]
-        return self.head(self._summarise(outputs, hidden, mask))
+        return self._summarise(outputs, hidden, mask)
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         if self.embedding is not None:
