@@ -3,18 +3,7 @@
 from ._layers import ACTIVATIONS
 from .cnn import CNN
 from .mlp import MLP
-from .pretrained import ImagePreprocessing, PretrainedBackbone
 from .rnn import CELLS, RNN, SUMMARIES
 from .transfer import NewHead
 
-__all__ = [
-    "ACTIVATIONS",
-    "CELLS",
-    "CNN",
-    "MLP",
-    "NewHead",
-    "RNN",
-    "SUMMARIES",
-    "ImagePreprocessing",
-    "PretrainedBackbone",
-]
+__all__ = ["ACTIVATIONS", "CELLS", "CNN", "MLP", "NewHead", "RNN", "SUMMARIES"]
