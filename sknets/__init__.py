@@ -3,6 +3,7 @@
 from .cnn import CNNClassifier, CNNRegressor
 from .mlp import MLPClassifier, MLPRegressor
 from .network import NeuralNetClassifier, NeuralNetRegressor
+from .persistence import load, save
 from .rnn import RNNClassifier, RNNRegressor
 
 __version__ = "0.1.0"
@@ -16,5 +17,7 @@ __all__ = [
     "NeuralNetRegressor",
     "RNNClassifier",
     "RNNRegressor",
+    "load",
+    "save",
     "__version__",
 ]

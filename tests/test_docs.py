@@ -109,10 +109,12 @@ def test_install_page_lists_every_extra_with_what_it_adds():
     assert names["images"] == {"pillow"} and "Pillow" in commands["images"]
     assert names["plots"] == {"matplotlib"} and "matplotlib" in commands["plots"]
     assert names["postgresql"] == {"psycopg"} and "psycopg" in commands["postgresql"]
+    assert names["persistence"] == {"safetensors", "skops"}
+    assert "safetensors, skops" in commands["persistence"]
     assert {"pytest", "pytest-xdist", "ruff"} <= names["dev"]
     assert names["dev"] - {"pytest", "pytest-xdist", "ruff"} == (
-        names["images"] | names["plots"] | names["postgresql"]
-    ), "the dev line says: + pytest, pytest-xdist, ruff and the three above"
+        names["images"] | names["plots"] | names["postgresql"] | names["persistence"]
+    ), "the dev line says: + pytest, pytest-xdist, ruff and the four above"
     assert {"sphinx", "matplotlib", "pillow"} <= names["docs"]
 
 
