@@ -111,10 +111,15 @@ def test_install_page_lists_every_extra_with_what_it_adds():
     assert names["postgresql"] == {"psycopg"} and "psycopg" in commands["postgresql"]
     assert names["persistence"] == {"safetensors", "skops"}
     assert "safetensors, skops" in commands["persistence"]
+    assert names["pretrained"] == {"torchvision"} and "torchvision" in commands["pretrained"]
     assert {"pytest", "pytest-xdist", "ruff"} <= names["dev"]
     assert names["dev"] - {"pytest", "pytest-xdist", "ruff"} == (
-        names["images"] | names["plots"] | names["postgresql"] | names["persistence"]
-    ), "the dev line says: + pytest, pytest-xdist, ruff and the four above"
+        names["images"]
+        | names["plots"]
+        | names["postgresql"]
+        | names["persistence"]
+        | names["pretrained"]
+    ), "the dev line says: + pytest, pytest-xdist, ruff and the five above"
     assert {"sphinx", "matplotlib", "pillow"} <= names["docs"]
 
 
