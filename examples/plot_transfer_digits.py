@@ -54,7 +54,7 @@ print(frozen.summary(depth=2))
 
 # %%
 # 20 labelled images per class (and 5), three draws
-# ------------------------------------------------
+# --------------------------------------------------
 # Which images are labelled matters with so few, so the comparison is repeated over three
 # random draws; every model trains on the same labelled images of a draw and is tested on
 # the remaining images of 5-9. All networks use sknets' defaults but ``lr=3e-3``, the same
