@@ -40,8 +40,9 @@ NETWORK_INPUT = """\
 the network's ``forward`` takes — a DataFrame, a scipy sparse matrix (each batch reaches
 the network dense), or a dict of such arrays with ``n_samples`` rows each, passed to
 ``forward`` as keyword arguments by name (networks with several inputs). Floating-point
-inputs train in float32; integer arrays reach the network as int64 (token ids for an
-``nn.Embedding``: cast ``X`` to float for a network of ``Linear`` layers).
+inputs train in float32; integer arrays reach the network in their own dtype, without a
+copy (uint8 images for a network that scales them, int64 token ids for an
+``nn.Embedding``): cast ``X`` to float for a network of ``Linear`` layers.
 """
 
 NETWORK_PARAMETERS = """\
@@ -283,10 +284,10 @@ class ModuleArchitecture:
 
     def _to_module_inputs(self, X, *, training: bool):
         if isinstance(X, Mapping):
-            return {name: as_module_tensor(values, training=training) for name, values in X.items()}
+            return {name: _network_tensor(values, training=training) for name, values in X.items()}
         if self.module is None and np.issubdtype(X.dtype, np.integer):
             X = X.astype(np.float32)  # sknets' MLP takes numbers, not token ids
-        return as_module_tensor(X, training=training)
+        return _network_tensor(X, training=training)
 
     # --------------------------------------------------------------------- the network
     def _build_module(self, n_outputs: int) -> nn.Module:
@@ -367,6 +368,22 @@ class ModuleArchitecture:
                     "follow the input's dtype, e.g. torch.zeros(..., dtype=x.dtype))"
                 ),
             )
+
+
+#: Integer dtypes that reach the network as they are (torch has them all); others: int64.
+KEPT_INTEGER_DTYPES = (np.uint8, np.int8, np.int16, np.int32, np.int64)
+
+
+def _network_tensor(values, *, training: bool):
+    """Floats as the engine makes them; integers in their own dtype, without a copy (uint8
+    images stay uint8 for a network that scales them, token ids stay int32 or int64)."""
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype in KEPT_INTEGER_DTYPES
+        and not scipy.sparse.issparse(values)
+    ):
+        return torch.from_numpy(np.require(values, values.dtype, ["C_CONTIGUOUS", "WRITEABLE"]))
+    return as_module_tensor(values, training=training)
 
 
 def _describe_arguments(arguments: dict) -> str:

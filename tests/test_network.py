@@ -246,3 +246,24 @@ def test_search_spaces_accept_network_parameters_of_a_pipeline_step():
     assert set(space.searched_names()) == {"neuralnetclassifier__module__hidden"}
     with pytest.raises(ValueError, match="'standardscaler__module__hidden', which is not"):
         SearchSpace(pipeline, {"standardscaler__module__hidden": hidden})
+
+
+def test_uint8_images_reach_the_network_as_uint8():
+    seen = []
+
+    class Pixels(nn.Module):
+        def __init__(self, input_shape, n_outputs):
+            super().__init__()
+            self.out = nn.Linear(int(np.prod(input_shape)), n_outputs)
+
+        def forward(self, x):
+            seen.append(x.dtype)
+            return self.out(x.flatten(1).to(self.out.weight.dtype) / 255)
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(40, 3, 4, 4), dtype=np.uint8)
+    y = (images[:, 0].mean(axis=(1, 2)) > 127).astype(int)
+    clf = NeuralNetClassifier(Pixels, max_epochs=2, random_state=0).fit(images, y)
+    clf.predict(images)
+    assert set(seen) == {torch.uint8}  # in training, at the fit-time check and predicting
+    assert images.dtype == np.uint8
