@@ -112,6 +112,7 @@ def test_install_page_lists_every_extra_with_what_it_adds():
     assert names["persistence"] == {"safetensors", "skops"}
     assert "safetensors, skops" in commands["persistence"]
     assert names["pretrained"] == {"torchvision"} and "torchvision" in commands["pretrained"]
+    assert names["dask"] == {"dask-ml", "dask"} and "dask-ml, Dask" in commands["dask"]
     assert {"pytest", "pytest-xdist", "ruff"} <= names["dev"]
     assert names["dev"] - {"pytest", "pytest-xdist", "ruff"} == (
         names["images"]
@@ -119,7 +120,8 @@ def test_install_page_lists_every_extra_with_what_it_adds():
         | names["postgresql"]
         | names["persistence"]
         | names["pretrained"]
-    ), "the dev line says: + pytest, pytest-xdist, ruff and the five above"
+        | names["dask"]
+    ), "the dev line says: + pytest, pytest-xdist, ruff and the six above"
     assert {"sphinx", "matplotlib", "pillow"} <= names["docs"]
 
 
