@@ -82,6 +82,19 @@ def test_first_block_without_every_class_needs_classes(digits):
         incremental.fit(X_blocks, y_blocks)
 
 
+def test_sample_weight_is_not_split_into_blocks_but_class_weight_works(digits):
+    X_blocks, y_blocks = dask_blocks(*digits)
+    classes = np.arange(10)
+    weights = da.ones(len(y_blocks), chunks=y_blocks.chunks)
+    incremental = wrappers.Incremental(MLPClassifier((8,)), shuffle_blocks=False)
+    # dask-ml hands fit keywords unchanged to every block: the whole array's weights.
+    with pytest.raises(ValueError, match="sample_weight"):
+        incremental.fit(X_blocks, y_blocks, classes=classes, sample_weight=weights)
+    weighted = MLPClassifier((8,), class_weight={9: 2.0}, random_state=0)
+    incremental = wrappers.Incremental(weighted, shuffle_blocks=False)
+    assert incremental.fit(X_blocks, y_blocks, classes=classes).n_epochs_ == N_BLOCKS
+
+
 def test_regressor_learns_over_blocks_and_fit_restarts():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2000, 10)).astype(np.float32)
