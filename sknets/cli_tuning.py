@@ -5,6 +5,10 @@ machines (a database URL) or several times on one machine (a journal file path) 
 workers of one study: each runs trials until the study holds ``n_trials`` of them and returns
 when none is left running. A worker killed mid-trial loses nothing: after a few heartbeat
 intervals another worker fails that trial and runs it again.
+
+A worker trains on one device (``--device``): with several GPUs, start one worker per GPU,
+each with its own ``CUDA_VISIBLE_DEVICES=i`` (then ``--device auto`` finds that GPU alone) or
+its own ``--device cuda:i``.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ def run_tune(args: argparse.Namespace) -> int:
     import optuna
 
     from .tuning.config import TuneConfig
+    from .tuning.devices import assign_devices, objective_on_device, use_device
     from .tuning.report import format_study_summary
     from .tuning.storage import claim_lock
     from .tuning.workers import optuna_verbosity, run_until_study_has
@@ -97,7 +102,11 @@ def run_tune(args: argparse.Namespace) -> int:
             raise ValueError(f"--n-trials={n_trials} must be >= 1")
         storage = _open_storage(args.storage, args.heartbeat_interval)
         deadline = None if args.timeout is None else time.time() + args.timeout
-        objective = config.objective(deadline)
+        try:
+            (device,) = assign_devices(1, args.device)
+        except ValueError as error:
+            raise ValueError(f"--device {args.device}: {error}") from error
+        objective = objective_on_device(config.objective(deadline), device)
     except ValueError as error:
         return _error("tune", str(error), EXIT_USAGE)
     with optuna_verbosity(2 if not args.quiet else 0):
@@ -114,10 +123,12 @@ def run_tune(args: argparse.Namespace) -> int:
         if "config" not in study.user_attrs:
             study.set_user_attr("config", config.describe())
         print(
-            f"worker {os.getpid()} joins study {study.study_name!r} ({n_trials} trials in all)",
+            f"worker {os.getpid()} on {device} joins study {study.study_name!r} "
+            f"({n_trials} trials in all)",
             flush=True,
         )
         lock = claim_lock(storage, study.study_name)
+        use_device(device)
         run_until_study_has(study, objective, n_trials, deadline=deadline, lock=lock)
     print(format_study_summary(study), flush=True)
     return EXIT_OK
@@ -166,7 +177,7 @@ def add_tune_parsers(subparsers: argparse._SubParsersAction) -> None:
     tune = subparsers.add_parser(
         "tune",
         help="run trials of a shared Optuna study described by a config file",
-        description=_fill(__doc__.split("\n\n")[1], ""),
+        description="\n\n".join(_fill(part, "") for part in __doc__.split("\n\n")[1:]),
         epilog=study_file_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -185,6 +196,12 @@ def add_tune_parsers(subparsers: argparse._SubParsersAction) -> None:
         default=HEARTBEAT_INTERVAL,
         help=f"seconds between heartbeats; a trial silent for 3 of them (and 30 s more on a "
         f"journal file) is run again (default {HEARTBEAT_INTERVAL})",
+    )
+    tune.add_argument(
+        "--device",
+        default="auto",
+        help="device this worker trains on: auto (the first visible GPU, else the CPU), cpu, "
+        "cuda, cuda:N or mps; a device in the study file's [params] wins (default auto)",
     )
     tune.add_argument("-q", "--quiet", action="store_true", help="no line per trial")
     tune.set_defaults(handler=run_tune)

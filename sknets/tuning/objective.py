@@ -31,6 +31,7 @@ SCORE_TIMES = "score_times"
 FAIL_REASON = "fail_reason"
 TIMED_OUT = "stopped_by_timeout"
 WORKER = "worker"
+DEVICE = "device"
 
 
 class _Fold:
@@ -132,6 +133,9 @@ class EpochwiseCV:
 
     def __call__(self, trial: optuna.Trial) -> float:
         trial.set_user_attr(WORKER, f"{socket.gethostname()}:{os.getpid()}")
+        device = final_step(self.estimator)[0].get_params().get("device")
+        if device is not None:
+            trial.set_user_attr(DEVICE, str(device))
         try:
             params = self.space.sample(trial)
             return self._cross_validate(trial, params)

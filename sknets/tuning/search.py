@@ -10,6 +10,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import optuna
+import torch
 from joblib import effective_n_jobs
 from optuna.pruners import BasePruner, MedianPruner
 from optuna.samplers import BaseSampler, TPESampler
@@ -25,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from . import plots
+from .devices import assign_devices
 from .objective import BEST_EPOCH, FAIL_REASON, EpochwiseCV
 from .results import build_cv_results
 from .scoring import resolve_scoring
@@ -104,6 +106,17 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Worker processes (not threads) running trials in parallel; -1 uses every core.
         With ``storage=None`` they share a temporary journal file.
+    worker_devices : "auto", str, torch.device or list of them, default="auto"
+        The device each worker trains on (chosen by
+        ``sknets.tuning.devices.assign_devices``). ``"auto"`` spreads the workers over
+        the visible GPUs, worker ``i`` on ``cuda:{i % n_gpus}`` (``n_jobs=8`` on 8 GPUs
+        runs 8 trials at once, ``n_jobs=16`` two per GPU), or keeps them all on the CPU
+        without a GPU. One device (``"cuda:1"``) is every worker's; a list
+        (``["cuda:0", "cuda:0", "cuda:1"]``) gives worker ``i`` entry ``i``, repeated when
+        shorter than the number of workers. It fills in the estimator's ``device="auto"``
+        only: a device set on the estimator (or the Pipeline's final step) wins, and
+        ``best_estimator_`` is refitted on the estimator's own device. Each trial records
+        its device in the ``"device"`` user attribute.
     error_score : "raise" or float, default=np.nan
         ``"raise"`` stops the search on the first error of a fit and raises it. A number
         records the trial as failed (state FAIL, reason in its ``fail_reason`` user attribute
@@ -176,6 +189,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "storage": [str, os.PathLike, BaseStorage, None],
         "study_name": [str, None],
         "n_jobs": [Integral, None],
+        "worker_devices": [str, torch.device, list, tuple],
         "error_score": [StrOptions({"raise"}), Real],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -196,6 +210,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         storage=None,
         study_name: str | None = None,
         n_jobs: int | None = None,
+        worker_devices="auto",
         error_score=np.nan,
         random_state=None,
         verbose: int = 0,
@@ -212,6 +227,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.storage = storage
         self.study_name = study_name
         self.n_jobs = n_jobs
+        self.worker_devices = worker_devices
         self.error_score = error_score
         self.random_state = random_state
         self.verbose = verbose
@@ -320,6 +336,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 random_state = check_random_state(self.random_state)
                 seeds = random_state.randint(np.iinfo(np.int32).max, size=n_workers).tolist()
             samplers = [TPESampler(seed=seed) for seed in seeds]
+        try:
+            devices = assign_devices(n_workers, self.worker_devices)
+        except ValueError as error:
+            raise ValueError(f"worker_devices={self.worker_devices!r}: {error}") from error
         return optimize_study(
             objective,
             storage=self.storage,
@@ -328,6 +348,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             pruner=default_pruner() if self.pruner is None else deepcopy(self.pruner),
             n_trials=self.n_trials,
             catch=() if self.error_score == "raise" else (Exception,),
+            devices=devices,
             verbose=self.verbose,
         )
 

@@ -2,7 +2,8 @@
 
 Training is CPU-bound Python, so parallel trials run in processes (joblib's loky backend,
 which also caps each worker's thread pools at ``cores // n_jobs``), never in threads. The
-workers share nothing but the study's storage.
+workers share nothing but the study's storage. Each worker trains on its own device (see
+``sknets.tuning.devices``): worker ``i`` on GPU ``i % n_gpus`` when there are GPUs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
+from .devices import objective_on_device, use_device
 from .objective import FAIL_REASON
 from .storage import (
     HEARTBEAT_INTERVAL,
@@ -123,10 +125,13 @@ def _worker(
     sampler,
     pruner,
     *,
+    device: str,
     heartbeat_interval: int,
     verbose: int,
     **share,
 ) -> None:
+    use_device(device)
+    objective = objective_on_device(objective, device)
     with optuna_verbosity(verbose):
         storage = resolve_storage(storage_spec, heartbeat_interval=heartbeat_interval)
         study = optuna.load_study(
@@ -154,12 +159,14 @@ def run_in_processes(
     samplers: list,
     pruner,
     shares: list[int | None],
+    devices: list[str],
     deadline: float | None,
     catch: tuple,
     heartbeat_interval: int = HEARTBEAT_INTERVAL,
     verbose: int = 0,
 ) -> None:
-    """Run ``len(shares)`` worker processes; worker ``i`` runs ``shares[i]`` trials.
+    """Run ``len(shares)`` worker processes; worker ``i`` runs ``shares[i]`` trials and
+    trains on ``devices[i]`` (when its estimator's device is ``"auto"``).
 
     ``storage_spec`` must be shareable (a journal path, a URL or a persistent storage object):
     each worker opens it and loads ``study_name``. An error with ``catch=()`` ends all workers
@@ -172,13 +179,14 @@ def run_in_processes(
             study_name,
             sampler,
             copy.deepcopy(pruner),
+            device=device,
             heartbeat_interval=heartbeat_interval,
             verbose=verbose,
             n_trials=n_trials,
             deadline=deadline,
             catch=catch,
         )
-        for sampler, n_trials in zip(samplers, shares)
+        for sampler, n_trials, device in zip(samplers, shares, devices, strict=True)
     ]
     Parallel(n_jobs=len(tasks), backend="loky")(tasks)
 
@@ -199,10 +207,15 @@ def optimize_study(
     pruner,
     n_trials: int | None,
     catch: tuple,
+    devices: list[str],
     verbose: int = 0,
 ) -> optuna.Study:
     """Create (or join) a maximising study and run ``n_trials`` trials with ``len(samplers)``
     workers: this process alone for one, worker processes for more.
+
+    Worker ``i`` trains on ``devices[i]`` (one per sampler, see
+    ``sknets.tuning.devices.assign_devices``) when the estimator's device is ``"auto"``.
+    This process's current CUDA device is left alone: only worker processes set theirs.
 
     ``storage`` is a ``storage`` parameter (see :func:`resolve_storage`). Processes cannot
     share memory, so for an in-memory storage they share a temporary journal file whose
@@ -234,7 +247,7 @@ def optimize_study(
             if len(shares) == 1:
                 run_share(
                     study,
-                    objective,
+                    objective_on_device(objective, devices[0]),
                     n_trials=shares[0],
                     deadline=objective.deadline,
                     catch=catch,
@@ -249,6 +262,7 @@ def optimize_study(
                         samplers=samplers,
                         pruner=pruner,
                         shares=shares,
+                        devices=devices,
                         deadline=objective.deadline,
                         catch=catch,
                         verbose=verbose,

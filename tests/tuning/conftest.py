@@ -3,6 +3,7 @@
 import numpy as np
 import optuna
 import pytest
+import torch
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -57,3 +58,14 @@ class PruneAtEpoch(optuna.pruners.BasePruner):
 def prune_at_epoch():
     """Factory of a deterministic pruner: ``prune_at_epoch(epoch, trial_numbers)``."""
     return PruneAtEpoch
+
+
+@pytest.fixture
+def gpus(monkeypatch):
+    """``gpus(n)`` makes torch report ``n`` CUDA devices (0: CUDA unavailable)."""
+
+    def fake(n_gpus: int) -> None:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: n_gpus > 0)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: n_gpus)
+
+    return fake

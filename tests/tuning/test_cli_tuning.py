@@ -9,6 +9,7 @@ import pytest
 
 from sknets.cli_tuning import add_tune_parsers, main
 from sknets.tuning import workers
+from sknets.tuning.objective import DEVICE
 from sknets.tuning.storage import CLAIM_LOCK_SUFFIX, FileClaimLock, resolve_storage
 
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
@@ -40,6 +41,9 @@ def test_parsers_set_handlers():
     add_tune_parsers(parser.add_subparsers(dest="command"))
     tune = parser.parse_args(["tune", "c.toml", "--storage", "s.log", "--study-name", "x"])
     assert tune.handler.__name__ == "run_tune" and tune.heartbeat_interval == 30
+    assert tune.device == "auto"
+    with_device = ["tune", "c.toml", "--storage", "s.log", "--study-name", "x", "--device"]
+    assert parser.parse_args([*with_device, "cuda:1"]).device == "cuda:1"
     study = parser.parse_args(["study", "--storage", "s.log"])
     assert study.handler.__name__ == "run_study" and study.study_name is None
 
@@ -199,3 +203,29 @@ def test_tune_help_documents_the_study_file(capsys, monkeypatch):
     assert textwrap.indent(STUDY_FILE_EXAMPLE, "  ") in help_text  # the whole example
     assert "``" not in help_text  # RST literals are plain text in a terminal
     assert max(len(line) for line in help_text.splitlines()) <= 80
+
+
+def test_tune_trains_on_its_device(tmp_path, config_path, capsys, gpus):
+    gpus(0)
+    journal = str(tmp_path / "study.journal")
+    args = ["tune", config_path, "--storage", journal, "--study-name", "s", "-q"]
+    assert main([*args, "--n-trials", "1", "--device", "cpu"]) == 0
+    assert " on cpu joins study 's'" in capsys.readouterr().out
+    assert main([*args, "--n-trials", "2"]) == 0  # --device auto: the CPU without a GPU
+    study = optuna.load_study(study_name="s", storage=resolve_storage(journal))
+    assert [trial.user_attrs[DEVICE] for trial in study.trials] == ["cpu", "cpu"]
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("gpu", "--device gpu: device='gpu' is not a torch device"),
+        ("cuda:1", "--device cuda:1: device='cuda:1' but cuda is not available"),
+    ],
+)
+def test_tune_refuses_an_unknown_device(tmp_path, config_path, capsys, gpus, device, message):
+    gpus(0)
+    journal = str(tmp_path / "study.journal")
+    args = ["tune", config_path, "--storage", journal, "--study-name", "s", "--device", device]
+    assert main(args) == 2
+    assert f"sknets tune: error: {message}" in capsys.readouterr().err

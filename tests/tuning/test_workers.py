@@ -140,6 +140,10 @@ def test_worker_processes_share_the_study(small_digits, fast_mlp):
     assert isinstance(search.study_._storage, InMemoryStorage)  # the temporary file is gone
     workers = {trial.user_attrs["worker"].rsplit(":", 1)[1] for trial in search.study_.trials}
     assert len(workers) == 2 and str(os.getpid()) not in workers
+    # Each worker filled in the estimator's device="auto" with its own (the CPU here), on a
+    # copy: the search's estimator is untouched.
+    assert {trial.user_attrs["device"] for trial in search.study_.trials} == {"cpu"}
+    assert search.estimator.device == "auto"
     # Workers were seeded apart: no two trials drew the same learning rate.
     assert len({trial.params["lr"] for trial in search.study_.trials}) == 4
 
