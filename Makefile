@@ -43,6 +43,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_inference.py
 	$(BIN)/python benchmarks/bench_convergence.py
 	$(BIN)/python benchmarks/bench_sparse.py
+	$(BIN)/python benchmarks/bench_memory.py
 
 $(VENV)/.installed-docs: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,docs]"
