@@ -91,6 +91,21 @@ HISTORY_HIDDEN = {
 }
 
 
+def _all_finite(X: np.ndarray) -> bool:
+    """Whether every value of a float array is finite, without an ``X``-sized temporary.
+
+    The sum is finite exactly when no value is NaN or infinite, unless finite values
+    overflow it; only then are the rows checked, a chunk at a time (scikit-learn's trick).
+    ``np.isfinite(X).all()`` would allocate a bool array as large as a quarter of float32
+    ``X`` on every prediction.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(X.sum()):
+            return True
+    rows = max(1, 2**20 // max(1, X.shape[1]))
+    return all(bool(np.isfinite(X[start : start + rows]).all()) for start in range(0, len(X), rows))
+
+
 def positive_ints(name: str, value, example: str) -> tuple[int, ...]:
     """Return ``value`` (an int or a sequence of ints) as a tuple of plain ints, all >= 1.
 
@@ -164,7 +179,7 @@ class NeuralNetBase(BaseEstimator):
             and X.shape[0] >= 1
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
-            and bool(np.isfinite(X).all())
+            and _all_finite(X)
         )
 
     def _to_module_inputs(self, X, *, training: bool):

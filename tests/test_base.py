@@ -167,3 +167,16 @@ def test_init_stores_parameters_unchanged():
     clf = MLPClassifier(**params)
     for name, value in params.items():
         assert getattr(clf, name) is value
+
+
+def test_the_finite_check_of_predict_needs_no_temporary_as_large_as_x():
+    from sknets.base import _all_finite
+
+    X = np.ones((3000, 7), np.float32)
+    assert _all_finite(X)
+    for bad in (np.nan, np.inf, -np.inf):
+        X[2999, 6] = bad
+        assert not _all_finite(X)
+    # Finite values whose sum overflows are checked row by row, and pass.
+    assert _all_finite(np.full((10, 3), 3e38, np.float32))
+    assert not _all_finite(np.array([[3e38, 3e38, np.nan]], np.float32))
