@@ -19,10 +19,9 @@ from sklearn.exceptions import NotFittedError
 from skorch.history import History
 
 from ._json_values import Decoder, Encoder
+from ._registry import public_estimator_classes
 from ._tasks import MultiLabel, Regression, SingleLabel
 from .base import NeuralNetBase
-from .classifier import NeuralNetClassifierBase
-from .regressor import NeuralNetRegressorBase
 
 #: Fitted attributes not written as they are, but rebuilt from the rest.
 REBUILT_ATTRIBUTES = frozenset({"net_", "module_", "_inference", "_task", "history_"})
@@ -41,15 +40,7 @@ def estimator_classes() -> dict[str, type]:
     ``NeuralNetClassifier`` and ``NeuralNetRegressor`` included: their ``module`` is a class
     or function named by its import path, which the user must trust to load it.
     """
-    import sknets
-
-    bases = (NeuralNetClassifierBase, NeuralNetRegressorBase)
-    public = {name: getattr(sknets, name, None) for name in sknets.__all__}
-    return {
-        name: value
-        for name, value in public.items()
-        if isinstance(value, type) and issubclass(value, bases)
-    }
+    return public_estimator_classes()
 
 
 def describe(estimator: NeuralNetBase) -> tuple[dict, dict[str, dict[str, torch.Tensor] | None]]:

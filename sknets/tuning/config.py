@@ -27,8 +27,6 @@ from sklearn.utils import get_tags
 from sklearn.utils.multiclass import type_of_target
 
 from .._study_file import STUDY_FILE_EXAMPLE, STUDY_FILE_KEYS
-from ..classifier import NeuralNetClassifierBase
-from ..regressor import NeuralNetRegressorBase
 from .objective import EpochwiseCV
 from .search import default_pruner
 from .spaces import SearchSpace, final_step
@@ -101,21 +99,14 @@ def estimator_classes() -> dict[str, type]:
     Not ``NeuralNetClassifier`` / ``NeuralNetRegressor``: their network is Python code,
     which a TOML or JSON file cannot hold (tune them with :class:`~sknets.tuning.OptunaSearchCV`).
     """
-    import sknets
-
+    from .._registry import public_estimator_classes
     from ..network import ModuleArchitecture
 
-    bases = (NeuralNetClassifierBase, NeuralNetRegressorBase)
-    classes = {}
-    for name in getattr(sknets, "__all__", dir(sknets)):
-        value = getattr(sknets, name, None)
-        if (
-            isinstance(value, type)
-            and issubclass(value, bases)
-            and not issubclass(value, ModuleArchitecture)
-        ):
-            classes[name] = value
-    return classes
+    return {
+        name: value
+        for name, value in public_estimator_classes().items()
+        if not issubclass(value, ModuleArchitecture)
+    }
 
 
 def _read(path: pathlib.Path) -> dict:
