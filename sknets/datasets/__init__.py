@@ -1,6 +1,8 @@
-"""Loaders that turn image folders and IDX files (MNIST) into numpy arrays."""
+"""Loaders that turn image folders and IDX files (MNIST) into numpy arrays, or into
+ImageFiles, image files decoded a batch at a time."""
 
 from .idx import load_idx, save_idx
+from .image_files import ImageFiles
 from .image_folder import load_image_folder
 
-__all__ = ["load_idx", "load_image_folder", "save_idx"]
+__all__ = ["ImageFiles", "load_idx", "load_image_folder", "save_idx"]

@@ -10,30 +10,20 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-# color_mode -> (Pillow mode, number of channels)
-COLOR_MODES: dict[str, tuple[str, int]] = {"rgb": ("RGB", 3), "grayscale": ("L", 1)}
+from .image_files import (
+    COLOR_MODES,
+    ImageFiles,
+    _check_color_mode,
+    _check_image_size,
+    _check_num_workers,
+    _decode_image,
+    _has_image_header,
+    _name_files,
+    _read_errors,
+)
 
 # With verbose="auto", folders with more files than this show a progress bar (on a terminal).
 AUTO_PROGRESS_MIN_FILES = 500
-
-# How many skipped files the warning names before summarising the rest as "and N more".
-_N_SKIPPED_NAMED = 5
-
-
-def _check_image_size(image_size) -> tuple[int, int]:
-    if (
-        isinstance(image_size, str)
-        or not isinstance(image_size, Sequence)
-        or len(image_size) != 2
-        or not all(
-            isinstance(size, Integral) and not isinstance(size, bool) and size > 0
-            for size in image_size
-        )
-    ):
-        raise ValueError(
-            f"image_size must be a pair of positive integers (height, width), got {image_size!r}"
-        )
-    return int(image_size[0]), int(image_size[1])
 
 
 def _check_extensions(extensions) -> tuple[str, ...] | None:
@@ -109,7 +99,12 @@ def load_image_folder(
     classes: Sequence[str] | None = None,
     return_paths: bool = False,
     verbose: int | str = "auto",
-) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, list[str]]:
+    lazy: bool = False,
+    num_workers: int = 0,
+) -> (
+    tuple[np.ndarray | ImageFiles, np.ndarray]
+    | tuple[np.ndarray | ImageFiles, np.ndarray, list[str]]
+):
     """Load images stored as ``path/<class_name>/<image files>`` into arrays.
 
     Each subfolder of ``path`` is a class, named after the folder; its files (searched
@@ -120,6 +115,11 @@ def load_image_folder(
     Files that Pillow cannot read (corrupt images, stray text files) are skipped with a
     single warning naming them; hidden files and folders (names starting with ``.``,
     such as ``.DS_Store``) are ignored silently, and so are files directly inside ``path``.
+
+    With ``lazy=True``, no image is decoded: ``X`` is an :class:`ImageFiles`, which stands
+    for the same array and decodes the files of a batch when asked, for folders larger
+    than memory (see :ref:`large_data`). Only the header of each file is read here, to skip
+    the files that are not images.
 
     Parameters
     ----------
@@ -142,12 +142,21 @@ def load_image_folder(
     verbose : {"auto", 0, 1}, default="auto"
         ``1`` shows a progress bar on stderr, ``0`` never does. ``"auto"`` shows it only
         when there are more than 500 files and stderr is a terminal.
+    lazy : bool, default=False
+        Whether to return the files as an :class:`ImageFiles` that decodes them batch by
+        batch, instead of decoding them all into one array.
+    num_workers : int, default=0
+        With ``lazy=True``, how many :class:`torch.utils.data.DataLoader` worker
+        processes decode the batches of sknets estimators (0: the process that trains);
+        see :class:`ImageFiles`. Must be 0 when ``lazy=False``.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_channels, height, width), dtype uint8
+    X : ndarray of shape (n_samples, n_channels, height, width), dtype uint8, or ImageFiles
         The images, channels first, grouped by class in class order and sorted by file
-        path within a class (``a/x.png`` before ``a/y.png`` before ``b.png``).
+        path within a class (``a/x.png`` before ``a/y.png`` before ``b.png``). With
+        ``lazy=True``, an :class:`ImageFiles` of that shape, whose ``np.asarray`` is the
+        array ``lazy=False`` gives.
     y : ndarray of shape (n_samples,), dtype str
         The class (folder name) of each image.
     paths : list of str
@@ -165,11 +174,15 @@ def load_image_folder(
     Warns
     -----
     UserWarning
-        Once, if some files could not be read as images, naming the first few.
+        Once, if some files could not be read as images, naming the first few. With
+        ``lazy=True``, a file whose header reads but whose pixels do not (a truncated
+        image) is found only when decoded: :meth:`ImageFiles.gather` warns then and gives
+        zeros for it.
 
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> import numpy as np
     >>> from PIL import Image
     >>> from sknets.datasets import load_image_folder
     >>> tmp_dir = tempfile.TemporaryDirectory()
@@ -182,6 +195,14 @@ def load_image_folder(
     ((2, 3, 32, 32), dtype('uint8'), ['cat', 'dog'])
     >>> X[1, :, 0, 0].tolist()  # blue
     [0, 0, 255]
+
+    Lazily, the same images are decoded only when needed:
+
+    >>> X_lazy, y = load_image_folder(root, image_size=(32, 32), lazy=True)
+    >>> X_lazy.shape
+    (2, 3, 32, 32)
+    >>> bool((np.asarray(X_lazy) == X).all())
+    True
     >>> tmp_dir.cleanup()
     """
     try:
@@ -190,11 +211,16 @@ def load_image_folder(
         raise ImportError("load_image_folder needs Pillow: pip install 'sknets[images]'") from exc
 
     height, width = _check_image_size(image_size)
-    if color_mode not in COLOR_MODES:
-        raise ValueError(f"color_mode must be one of {sorted(COLOR_MODES)}, got {color_mode!r}")
+    _check_color_mode(color_mode)
     pil_mode, n_channels = COLOR_MODES[color_mode]
     suffixes = _check_extensions(extensions)
     _check_verbose(verbose)
+    num_workers = _check_num_workers(num_workers)
+    if num_workers and not lazy:
+        raise ValueError(
+            f"num_workers={num_workers} needs lazy=True: without it every image is decoded "
+            "here, in this process"
+        )
     root = Path(path)
     if not root.exists():
         raise ValueError(f"path={str(path)!r} does not exist")
@@ -207,25 +233,31 @@ def load_image_folder(
         show_progress = len(files) > AUTO_PROGRESS_MIN_FILES and sys.stderr.isatty()
     else:
         show_progress = bool(verbose)
+    progress = tqdm(
+        files,
+        desc="Listing images" if lazy else "Loading images",
+        unit="file",
+        disable=not show_progress,
+    )
 
-    X = np.empty((len(files), n_channels, height, width), dtype=np.uint8)
+    read_errors = _read_errors(Image)
     kept: list[tuple[Path, str]] = []
     skipped: list[Path] = []
-    for file, name in tqdm(files, desc="Loading images", unit="file", disable=not show_progress):
-        try:
-            with Image.open(file) as image:
-                if image.mode == "P":
-                    # Palette transparency only converts cleanly through RGBA.
-                    image = image.convert("RGBA")
-                pixels = image.convert(pil_mode).resize((width, height), Image.Resampling.BILINEAR)
-        # UnidentifiedImageError and truncated files are OSErrors; some decoders raise the
-        # others on malformed data.
-        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-            skipped.append(file)
-            continue
-        # Pillow arrays are (height, width[, channels]); the estimators want channels first.
-        X[len(kept)] = np.asarray(pixels).reshape(height, width, n_channels).transpose(2, 0, 1)
-        kept.append((file, name))
+    if lazy:
+        for file, name in progress:
+            if _has_image_header(file, read_errors):
+                kept.append((file, name))
+            else:
+                skipped.append(file)
+    else:
+        X = np.empty((len(files), n_channels, height, width), dtype=np.uint8)
+        for file, name in progress:
+            try:
+                X[len(kept)] = _decode_image(file, pil_mode, (height, width))
+            except read_errors:
+                skipped.append(file)
+                continue
+            kept.append((file, name))
 
     if not kept:
         raise ValueError(
@@ -233,16 +265,18 @@ def load_image_folder(
             f"classes {class_names}"
         )
     if skipped:
-        named = ", ".join(str(file.relative_to(root)) for file in skipped[:_N_SKIPPED_NAMED])
-        more = len(skipped) - _N_SKIPPED_NAMED
         warnings.warn(
             f"skipped {len(skipped)} of {len(files)} files that could not be read as images: "
-            f"{named}" + (f" and {more} more" if more > 0 else ""),
+            f"{_name_files(skipped, root)}",
             UserWarning,
             stacklevel=2,
         )
+    paths = [str(file) for file, _ in kept]
+    if lazy:
+        X = ImageFiles(paths, (height, width), color_mode, num_workers=num_workers, root=str(root))
+    elif skipped:
         X = X[: len(kept)].copy()  # drop the rows reserved for skipped files
     y = np.array([name for _, name in kept])
     if return_paths:
-        return X, y, [str(file) for file, _ in kept]
+        return X, y, paths
     return X, y
