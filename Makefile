@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_CPU := torch==2.13.0
 
-.PHONY: venv demo test lint bench docs docs-check clean
+.PHONY: venv demo test lint bench bench-gpu docs docs-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench: venv
 	$(BIN)/python benchmarks/bench_convergence.py
 	$(BIN)/python benchmarks/bench_sparse.py
 	$(BIN)/python benchmarks/bench_memory.py
+
+# sknets against a hand-written CUDA loop; on a machine without a CUDA GPU it says so and
+# measures nothing (`python benchmarks/bench_gpu.py --device cpu --quick` is its smoke run).
+bench-gpu: venv
+	$(BIN)/python benchmarks/bench_gpu.py
 
 $(VENV)/.installed-docs: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,docs]"
