@@ -1,19 +1,27 @@
-"""In-memory training data and the fast batch path.
+"""Training data and the fast batch path, converted at most once.
 
-Batches are slices of tensors that already hold the whole data set (moved to the device once
-when it fits there), never per-sample ``Dataset.__getitem__`` calls plus a collate function.
-A scipy sparse matrix stays sparse: each batch becomes dense on its way to the module.
+Batches are slices of tensors that hold the whole data set (moved to the device once when
+it fits there), never per-sample ``Dataset.__getitem__`` calls plus a collate function.
+Data the module cannot take as it is stays as stored (:class:`Rows`) and is converted a
+batch at a time: uint8 pixels become float32 on the device, float64 rows are cast per batch,
+a scipy sparse matrix is made dense per batch, memory maps and sample sources (files) are
+read per batch. A held-out validation part indexes the data instead of copying it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from collections.abc import Callable, Iterator, Mapping
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse
 import torch
 from sklearn.model_selection import train_test_split
+
+from ._sources import SampleSource
 
 #: Share of the device's free memory the training data may take before batches are
 #: copied from (pinned) host memory one at a time instead.
@@ -75,113 +83,372 @@ def check_dense(X, estimator_name: str) -> None:
         )
 
 
-def as_module_tensor(values: np.ndarray, *, training: bool) -> torch.Tensor | SparseRows:
-    """``values`` as a contiguous tensor for a module: float32 in training, else as given.
+def module_dtype(decoded: np.dtype, *, training: bool) -> torch.dtype:
+    """The dtype a module receives for samples that decode to ``decoded``.
 
-    Integer arrays (token ids) become int64. Training input is checked against the float32
-    range; inference input keeps float32 or float64, since inference picks its precision.
-    A scipy sparse matrix becomes :class:`SparseRows` of that dtype, still sparse.
+    Integers (token ids) become int64. Training runs in float32. Inference keeps float64 in
+    float64 (it picks its own precision) and makes other floats float32.
     """
-    if np.issubdtype(values.dtype, np.integer):
-        dtype = np.int64
-    elif training:
-        check_float32_range(values)
-        dtype = np.float32
-    else:
-        dtype = values.dtype if values.dtype in (np.float32, np.float64) else np.float64
-    if scipy.sparse.issparse(values):
-        return SparseRows(values.tocsr().astype(dtype, copy=False))
-    return torch.from_numpy(np.require(values, dtype, ["C_CONTIGUOUS", "WRITEABLE"]))
+    if np.issubdtype(decoded, np.integer):
+        return torch.int64
+    if not training and decoded == np.float64:
+        return torch.float64
+    return torch.float32
 
 
-class SparseRows:
-    """The rows of a scipy CSR matrix, made dense one batch at a time.
+#: numpy dtypes of the torch dtypes modules receive.
+_NUMPY_DTYPES = {torch.int64: np.int64, torch.float32: np.float32, torch.float64: np.float64}
 
-    The whole matrix is never densified (100 000 rows of 50 000 float32 features take 18.6
-    GB):
-    indexing with a slice or an index tensor returns those rows as a **dense** tensor, and
-    :func:`_map` defers its function (a device move, a dtype cast) to each such batch. A
-    batch is thus bit for bit the batch of ``X.toarray()``: training and predictions do not
-    depend on the storage.
+
+def as_module_inputs(
+    values,
+    *,
+    training: bool,
+    sample_shape: tuple[int, ...] | None = None,
+    decode: tuple[Callable[[torch.Tensor], torch.Tensor], ...] = (),
+    decoded_dtype: np.dtype | None = None,
+    keep_integers: bool = False,
+) -> torch.Tensor | Rows:
+    """``values`` as the module's input, converted at most once and only when it must be.
+
+    A C-contiguous, writeable array that already has the module's dtype (float32 rows in
+    training) becomes a tensor sharing its memory. Anything else stays as stored and becomes
+    :class:`Rows`, converted a batch at a time: float64 rows are cast per batch (no float32
+    copy of ``X``), uint8 images stay uint8 until ``decode`` makes each batch float (on the
+    device), read-only arrays and memory maps are read a batch at a time, a scipy sparse
+    matrix is made dense a batch at a time, and a :class:`~sknets._sources.SampleSource` is
+    read from its storage a batch at a time.
 
     Parameters
     ----------
-    matrix : scipy.sparse.csr_matrix or scipy.sparse.csr_array
-        One sample per row, in the dtype of the dense batches.
-    batch_functions : tuple of callables, default=()
-        Applied in order to every dense batch.
+    values : ndarray, np.memmap, scipy sparse matrix or SampleSource
+        Validated samples; the first axis indexes them. Training values are checked against
+        the float32 range.
+    training : bool
+        Training inputs are float32; inference keeps float64 (see :func:`module_dtype`).
+    sample_shape : tuple of int, optional
+        Shape of one sample as the module takes it (after ``decode``); by default, as stored.
+    decode : tuple of callables, default=()
+        Applied in order to every gathered batch, as stored, before the cast to the module's
+        dtype (e.g. channels last to first, ``uint8 -> float32 / 255``).
+    decoded_dtype : numpy dtype, optional
+        The dtype ``decode`` produces; by default the stored one.
+    keep_integers : bool, default=False
+        Pass integer values in their own dtype (a user's network that scales uint8 itself).
+    """
+    sparse = scipy.sparse.issparse(values)
+    if training and not isinstance(values, SampleSource):
+        check_float32_range(values)
+    decoded = np.dtype(decoded_dtype or values.dtype)
+    if keep_integers and np.issubdtype(decoded, np.integer):
+        dtype = _torch_dtype(decoded)
+    else:
+        dtype = module_dtype(decoded, training=training)
+    shape = tuple(sample_shape or values.shape[1:])
+    if sparse:
+        matrix = values.tocsr()
+        if dtype in _NUMPY_DTYPES:  # cast the stored values once: they are few
+            matrix = matrix.astype(_NUMPY_DTYPES[dtype], copy=False)
+        return Rows(matrix, sample_shape=shape, decode=(*decode, _cast(dtype)))
+    usable = (
+        type(values) is np.ndarray  # not a memory map: its pages stay on disk until read
+        and values.flags.c_contiguous
+        and values.flags.writeable
+    )
+    if usable and not decode and values.dtype == decoded and _torch_dtype(decoded) == dtype:
+        return torch.from_numpy(values).reshape(len(values), *shape)
+    storage = torch.from_numpy(values) if usable else values
+    return Rows(storage, sample_shape=shape, decode=(*decode, _cast(dtype)))
+
+
+def _torch_dtype(dtype: np.dtype) -> torch.dtype:
+    return torch.from_numpy(np.empty(0, dtype)).dtype
+
+
+def _cast(dtype: torch.dtype) -> Callable[[torch.Tensor], torch.Tensor]:
+    return functools.partial(_to_dtype, dtype=dtype)
+
+
+def _to_dtype(batch: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    return batch.to(dtype)
+
+
+class Rows:
+    """Samples kept as stored, gathered and converted for the module one batch at a time.
+
+    Indexing with a slice or an index tensor gathers those samples from ``storage``, moves
+    them to ``device`` (when set) as stored, and applies ``decode`` there: uint8 pixels
+    cross to a GPU as uint8 and become float32 on it. A batch is bit for bit the batch of
+    the converted array (the conversions act on each value or each sample alone), so
+    training and predictions do not depend on the storage.
+
+    Parameters
+    ----------
+    storage : torch.Tensor, ndarray, np.memmap, scipy CSR matrix or SampleSource
+        All samples, indexed along the first axis. A tensor may live on the device; the
+        others are read on the host a batch at a time.
+    sample_shape : tuple of int
+        Shape of one decoded sample (what the module receives).
+    positions : torch.Tensor, optional
+        int64 positions in ``storage`` of the samples these rows stand for (a held-out
+        part, without copying it); None for all of them, in order.
+    decode : tuple of callables, default=()
+        Applied in order to every gathered batch.
+    device : torch.device, optional
+        Where gathered batches go before ``decode``; None leaves them where ``storage`` is.
     """
 
-    def __init__(self, matrix, batch_functions: tuple[Callable, ...] = ()) -> None:
-        self.matrix = matrix
-        self.batch_functions = batch_functions
+    def __init__(
+        self,
+        storage,
+        *,
+        sample_shape: tuple[int, ...],
+        positions: torch.Tensor | None = None,
+        decode: tuple[Callable[[torch.Tensor], torch.Tensor], ...] = (),
+        device: torch.device | None = None,
+    ) -> None:
+        self.storage = storage
+        self.sample_shape = tuple(sample_shape)
+        self.positions = positions
+        self.decode = decode
+        self.device = device
+
+    def _replace(self, **changes) -> Rows:
+        storage = changes.pop("storage", self.storage)
+        fields = {
+            "sample_shape": self.sample_shape,
+            "positions": self.positions,
+            "decode": self.decode,
+            "device": self.device,
+            **changes,
+        }
+        return Rows(storage, **fields)
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return self.matrix.shape
+    def shape(self) -> tuple[int, ...]:
+        return (len(self), *self.sample_shape)
 
     @property
     def n_bytes(self) -> int:
-        """Bytes of the sparse storage (values, column indices, row pointers)."""
-        matrix = self.matrix
-        return matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+        """Bytes of the storage (for a sparse matrix: its values, indices and pointers)."""
+        storage = self.storage
+        if isinstance(storage, torch.Tensor):
+            return storage.element_size() * storage.nelement()
+        if scipy.sparse.issparse(storage):
+            return storage.data.nbytes + storage.indices.nbytes + storage.indptr.nbytes
+        return math.prod(storage.shape) * np.dtype(storage.dtype).itemsize
+
+    @property
+    def workers(self) -> int:
+        """DataLoader worker processes that gather batches ahead (a source's ``num_workers``)."""
+        return self.storage.num_workers if isinstance(self.storage, SampleSource) else 0
 
     def __len__(self) -> int:
-        return self.matrix.shape[0]
+        return self.storage.shape[0] if self.positions is None else len(self.positions)
 
-    def __getitem__(self, index: torch.Tensor | slice) -> torch.Tensor:
-        rows = torch.from_numpy(self.matrix[_host_index(index)].toarray())
-        for function in self.batch_functions:
-            rows = function(rows)
-        return rows
+    def __getitem__(self, index: torch.Tensor | slice | int) -> torch.Tensor:
+        if isinstance(index, Integral):  # one sample, as a tensor indexed by an int gives
+            position = range(len(self))[index]
+            return self.finish(self.gather(slice(position, position + 1)))[0]
+        return self.finish(self.gather(index))
 
-    def subset(self, index: torch.Tensor | slice) -> SparseRows:
-        """The rows at ``index``, still sparse."""
-        return SparseRows(self.matrix[_host_index(index)], self.batch_functions)
+    def storage_index(self, index: torch.Tensor | slice) -> torch.Tensor | slice | np.ndarray:
+        """Positions in ``storage`` of the rows at ``index``, where ``storage`` indexes them."""
+        if self.positions is not None:
+            if isinstance(index, torch.Tensor):
+                index = index.to(self.positions.device)
+            index = self.positions[index]
+        if isinstance(self.storage, torch.Tensor):
+            if isinstance(index, torch.Tensor):
+                return index.to(self.storage.device)
+            return index
+        # Host storages index with host integers (a shuffled order may live on the device).
+        if isinstance(index, slice):
+            return np.arange(self.storage.shape[0])[index]
+        return index.cpu().numpy()
 
-    def map(self, function: Callable[[torch.Tensor], torch.Tensor]) -> SparseRows:
-        """The same rows, with ``function`` applied to every dense batch."""
-        return SparseRows(self.matrix, (*self.batch_functions, function))
+    def gather(self, index: torch.Tensor | slice) -> torch.Tensor:
+        """The rows at ``index`` as stored (not yet moved or decoded)."""
+        return gather_storage(self.storage, self.storage_index(index))
+
+    def finish(self, batch: torch.Tensor) -> torch.Tensor:
+        """A gathered batch moved to ``device`` and decoded."""
+        if self.device is not None:
+            if self.device.type == "cuda" and not batch.is_pinned():
+                batch = batch.pin_memory()
+            batch = batch.to(self.device, non_blocking=True)
+        for function in self.decode:
+            batch = function(batch)
+        return batch.reshape(len(batch), *self.sample_shape)
+
+    def batches(self, indices: list[torch.Tensor | slice]) -> Iterator[torch.Tensor]:
+        """The rows at each of ``indices`` in turn; a source with workers reads ahead."""
+        if not self.workers:
+            for index in indices:
+                yield self[index]
+            return
+        loader = torch.utils.data.DataLoader(
+            _GatheredSamples(self.storage),
+            sampler=[self.storage_index(index) for index in indices],
+            batch_size=None,
+            num_workers=self.workers,
+            pin_memory=self.device is not None and self.device.type == "cuda",
+        )
+        for batch, messages in loader:
+            for message in messages:  # a worker's warnings, given here where they are seen
+                warnings.warn(message, UserWarning, stacklevel=2)
+            yield self.finish(batch)
+
+    def subset(self, index: torch.Tensor | slice) -> Rows:
+        """The rows at ``index``, without copying them."""
+        if isinstance(index, slice):
+            index = torch.arange(len(self))[index]
+        positions = index if self.positions is None else self.positions[index]
+        return self._replace(positions=positions)
+
+    def map(self, function: Callable[[torch.Tensor], torch.Tensor]) -> Rows:
+        """The same rows, with ``function`` applied to every decoded batch."""
+        return self._replace(decode=(*self.decode, function))
+
+    def placed(self, device: torch.device, *, whole: bool) -> Rows:
+        """These rows delivered on ``device``: with ``whole``, the dense storage moves there
+        once (a host array in chunks, never converted whole); otherwise each batch does."""
+        if whole and device.type == "cpu":
+            return self
+        if not whole or not _dense(self.storage):
+            return self._replace(device=device)
+        positions = None if self.positions is None else self.positions.to(device)
+        storage = storage_on_device(self.storage, device)
+        return self._replace(storage=storage, positions=positions, device=None)
 
 
-def _host_index(index: torch.Tensor | slice) -> slice | np.ndarray:
-    # A shuffled order lives on the device with the targets; scipy indexes with host integers.
-    return index.cpu().numpy() if isinstance(index, torch.Tensor) else index
+def _dense(storage) -> bool:
+    return isinstance(storage, torch.Tensor | np.ndarray)
 
 
-Inputs = torch.Tensor | SparseRows | Mapping[str, torch.Tensor]
+#: Most bytes of a host array copied to the device at once (see :func:`storage_on_device`).
+DEVICE_COPY_CHUNK_BYTES = 64 * 2**20
 
 
-def _index(inputs: Inputs, index: torch.Tensor | slice) -> Inputs:
+def storage_on_device(storage: torch.Tensor | np.ndarray, device: torch.device) -> torch.Tensor:
+    """A dense storage as one tensor on ``device``, copied chunk by chunk from the host.
+
+    A memory map or read-only array is read a chunk at a time, so host memory never holds
+    more than a chunk of it.
+    """
+    if isinstance(storage, torch.Tensor):
+        return storage.to(device)
+    on_device = torch.empty(
+        storage.shape, dtype=torch.from_numpy(storage[:0].copy()).dtype, device=device
+    )
+    row_bytes = max(1, storage[:1].nbytes)
+    rows = max(1, DEVICE_COPY_CHUNK_BYTES // row_bytes)
+    for start in range(0, len(storage), rows):
+        chunk = torch.from_numpy(np.array(storage[start : start + rows]))
+        on_device[start : start + rows].copy_(chunk)
+    return on_device
+
+
+def gather_storage(storage, index) -> torch.Tensor:
+    """Rows of ``storage`` at ``index`` (a slice or int64 positions) as a new dense tensor."""
+    if isinstance(storage, torch.Tensor):
+        return storage[index]
+    if isinstance(storage, SampleSource):
+        values = storage.gather(np.asarray(index, dtype=np.int64))
+    elif scipy.sparse.issparse(storage):
+        values = storage[index].toarray()
+    else:
+        # A memory map reads only these rows; np.take returns a new, writeable array.
+        values = np.take(storage, index, axis=0)
+    return torch.from_numpy(np.ascontiguousarray(values))
+
+
+class _GatheredSamples(torch.utils.data.Dataset):
+    """A source as a torch dataset whose items are whole batches (DataLoader workers)."""
+
+    def __init__(self, source: SampleSource) -> None:
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, positions: np.ndarray) -> tuple[torch.Tensor, list[str]]:
+        values, messages = self.source.gather_with_warnings(positions)
+        return torch.from_numpy(np.ascontiguousarray(values)), messages
+
+
+Inputs = torch.Tensor | Rows | Mapping[str, torch.Tensor | Rows]
+
+
+def _each(inputs: Inputs, function: Callable) -> Inputs:
+    """``function`` applied to each part (tensor or :class:`Rows`) of ``inputs``."""
     if isinstance(inputs, Mapping):
-        return {name: tensor[index] for name, tensor in inputs.items()}
-    return inputs[index]
-
-
-def _map(inputs: Inputs, function: Callable[[torch.Tensor], torch.Tensor]) -> Inputs:
-    if isinstance(inputs, Mapping):
-        return {name: function(tensor) for name, tensor in inputs.items()}
-    if isinstance(inputs, SparseRows):
-        return inputs.map(function)
+        return {name: function(part) for name, part in inputs.items()}
     return function(inputs)
 
 
-def _tensors(inputs: Inputs) -> list[torch.Tensor | SparseRows]:
+def _index(inputs: Inputs, index: torch.Tensor | slice) -> Inputs:
+    return _each(inputs, lambda part: part[index])
+
+
+def _map(inputs: Inputs, function: Callable[[torch.Tensor], torch.Tensor]) -> Inputs:
+    """``function`` applied to every batch of ``inputs``: now to a tensor, per batch to Rows."""
+    return _each(
+        inputs, lambda part: part.map(function) if isinstance(part, Rows) else function(part)
+    )
+
+
+def _subset(inputs: Inputs, index: torch.Tensor) -> Inputs:
+    """The samples at ``index``, without copying: tensors become :class:`Rows` over them."""
+
+    def subset(part):
+        if isinstance(part, Rows):
+            return part.subset(index)
+        return Rows(part, sample_shape=tuple(part.shape[1:]), positions=index)
+
+    return _each(inputs, subset)
+
+
+def placed(inputs: Inputs, device: torch.device, *, whole: bool) -> Inputs:
+    """``inputs`` delivered on ``device``: moved there now with ``whole``, else per batch."""
+
+    def place(part):
+        if not isinstance(part, Rows):
+            if whole:
+                return part.to(device)
+            part = Rows(part, sample_shape=tuple(part.shape[1:]))
+        return part.placed(device, whole=whole)
+
+    return _each(inputs, place)
+
+
+def input_batches(inputs: Inputs, indices: list[torch.Tensor | slice]) -> Iterator[Inputs]:
+    """The samples at each of ``indices`` in turn, as the module takes them."""
+    if isinstance(inputs, Mapping):
+        parts = {name: input_batches(part, indices) for name, part in inputs.items()}
+        for _ in indices:
+            yield {name: next(batches) for name, batches in parts.items()}
+    elif isinstance(inputs, Rows):
+        yield from inputs.batches(indices)
+    else:
+        for index in indices:
+            yield inputs[index]
+
+
+def _tensors(inputs: Inputs) -> list[torch.Tensor | Rows]:
     return list(inputs.values()) if isinstance(inputs, Mapping) else [inputs]
 
 
 def _n_bytes(inputs: Inputs) -> int:
     return sum(
-        part.n_bytes if isinstance(part, SparseRows) else part.element_size() * part.nelement()
+        part.n_bytes if isinstance(part, Rows) else part.element_size() * part.nelement()
         for part in _tensors(inputs)
     )
 
 
 def first_rows(inputs: Inputs, count: int) -> torch.Tensor | dict[str, torch.Tensor]:
     """Copies of the first ``count`` samples, dense (a view would keep all of them alive)."""
-    if isinstance(inputs, Mapping):
-        return {name: tensor[:count].clone() for name, tensor in inputs.items()}
-    return inputs[slice(0, count)].clone()
+    return _each(inputs, lambda part: part[slice(0, count)].clone())
 
 
 def n_rows(inputs: Inputs) -> int:
@@ -195,11 +462,11 @@ def values_per_row(inputs: Inputs) -> int:
 
 
 class ArrayData(torch.utils.data.Dataset):
-    """Whole-data-set tensors: inputs, encoded targets and per-sample weights.
+    """Whole-data-set inputs, encoded targets and per-sample weights.
 
-    ``inputs`` is a tensor, a :class:`SparseRows`, or a dict of tensors passed to the module
-    as keyword arguments (e.g. padded sequences and their lengths). All share the first
-    dimension.
+    ``inputs`` is a tensor, :class:`Rows` (samples converted a batch at a time), or a dict
+    of these passed to the module as keyword arguments (e.g. padded sequences and their
+    lengths). All share the first dimension.
     """
 
     def __init__(
@@ -221,14 +488,10 @@ class ArrayData(torch.utils.data.Dataset):
         return _index(self.inputs, index), target
 
     def subset(self, indices: np.ndarray) -> ArrayData:
-        """Return the rows at ``indices`` as a new :class:`ArrayData` (sparse stays sparse)."""
+        """The rows at ``indices`` as a new :class:`ArrayData`; inputs are not copied."""
         index = torch.as_tensor(indices, dtype=torch.long)
-        if isinstance(self.inputs, SparseRows):
-            inputs = self.inputs.subset(index)
-        else:
-            inputs = _index(self.inputs, index)
         return ArrayData(
-            inputs,
+            _subset(self.inputs, index),
             None if self.targets is None else self.targets[index],
             None if self.sample_weight is None else self.sample_weight[index],
         )
@@ -288,19 +551,17 @@ class TensorBatches:
         self.generator = generator
         self.batch_transform = batch_transform
         self.on_device = fits_on_device(_n_bytes(data.inputs), device)
-        self.inputs = self._place(data.inputs)
+        # Inputs move whole or per batch as stored (uint8 stays uint8); targets and
+        # weights are small and follow the same rule.
+        self.inputs = placed(data.inputs, device, whole=self.on_device)
         self.targets = None if data.targets is None else self._place(data.targets)
         self.sample_weight = None if data.sample_weight is None else self._place(data.sample_weight)
 
-    def _place(self, inputs: Inputs) -> Inputs:
-        if self.on_device:
-            return _map(inputs, lambda tensor: tensor.to(self.device))
-        return _map(inputs, lambda tensor: tensor.pin_memory())
+    def _place(self, values: torch.Tensor) -> torch.Tensor:
+        return values.to(self.device) if self.on_device else values.pin_memory()
 
-    def _deliver(self, inputs: Inputs) -> Inputs:
-        if self.on_device:
-            return inputs
-        return _map(inputs, lambda tensor: tensor.to(self.device, non_blocking=True))
+    def _deliver(self, values: torch.Tensor) -> torch.Tensor:
+        return values if self.on_device else values.to(self.device, non_blocking=True)
 
     def batch_bounds(self) -> list[tuple[int, int]]:
         """Start and stop row of each batch."""
@@ -314,14 +575,17 @@ class TensorBatches:
         return len(self.batch_bounds())
 
     def __iter__(self) -> Iterator[tuple]:
-        order = None
+        bounds = self.batch_bounds()
         if self.shuffle:
+            # Host positions gather host-stored inputs; the targets' copy lives with them.
             order = torch.randperm(self.n_samples, generator=self.generator)
-            if self.on_device:
-                order = order.to(self.device)
-        for start, stop in self.batch_bounds():
-            index = slice(start, stop) if order is None else order[start:stop]
-            inputs = self._deliver(_index(self.inputs, index))
+            indices = [order[start:stop] for start, stop in bounds]
+            target_order = order.to(self.device) if self.on_device else order
+            target_indices = [target_order[start:stop] for start, stop in bounds]
+        else:
+            indices = target_indices = [slice(start, stop) for start, stop in bounds]
+        batches = input_batches(self.inputs, indices)
+        for inputs, index in zip(batches, target_indices, strict=True):
             if self.batch_transform is not None:
                 inputs = self.batch_transform(inputs, self.generator)
             if self.targets is None:

@@ -18,12 +18,12 @@ or missing, the network runs as trained, on chunks that always have the same num
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 
 import torch
 from torch import nn
 
-from ._data import Inputs, _index, _map, values_per_row
+from ._data import Inputs, Rows, _index, _map, input_batches, placed, values_per_row
 
 #: Most rows per forward pass at inference: enough to keep the matrix kernels busy.
 INFERENCE_CHUNK_ROWS = 512
@@ -100,26 +100,32 @@ class BatchInvariantInference:
     ) -> torch.Tensor:
         network = self.float64_module(module)
         with torch.inference_mode():
-            if n_rows <= chunk_rows:  # the common one-chunk call; a view of dense inputs
+            if n_rows <= chunk_rows and not isinstance(inputs, Rows):
+                # The common one-chunk call on dense inputs: a view, no copy.
                 return _forward(network, _map(_index(inputs, slice(0, n_rows)), _to_float64))
-
-            def run_chunk(start: int, stop: int) -> torch.Tensor:
-                return _forward(network, _map(_index(inputs, slice(start, stop)), _to_float64))
-
-            return _gather_chunks(run_chunk, n_rows, chunk_rows)
+            bounds = _chunk_bounds(n_rows, chunk_rows)
+            chunks = input_batches(inputs, [slice(start, stop) for start, stop in bounds])
+            return _gather_outputs(
+                (_forward(network, _map(chunk, _to_float64)) for chunk in chunks), bounds
+            )
 
     def _fixed_shape_outputs(
         self, module: nn.Module, inputs: Inputs, n_rows: int, chunk_rows: int
     ) -> torch.Tensor:
         module.eval()
+        # Float inputs in the weights' dtype (float64 X would not run on float32 weights);
+        # stored data (uint8 pixels) crosses to the device as stored, then is decoded there.
+        weights_dtype = next(module.parameters(), torch.empty(0)).dtype
+        inputs = placed(inputs, self.device, whole=False)
+        bounds = _chunk_bounds(n_rows, chunk_rows)
+        # The last chunk repeats its last row up to the full size: same shape, same kernels,
+        # and lengths or token ids stay valid.
+        rows = [
+            torch.arange(start, start + chunk_rows).clamp_(max=n_rows - 1) for start, _ in bounds
+        ]
 
-        def run_chunk(start: int, stop: int) -> torch.Tensor:
-            # The last chunk repeats its last row up to the full size: same shape, same
-            # kernels, and lengths or token ids stay valid.
-            rows = torch.arange(start, start + chunk_rows).clamp_(max=n_rows - 1)
-            chunk = _map(
-                _index(inputs, rows), lambda tensor: tensor.to(self.device, non_blocking=True)
-            )
+        def outputs(chunk, start: int, stop: int) -> torch.Tensor:
+            chunk = _map(chunk, lambda tensor: _to_float(tensor, weights_dtype))
             with torch.autocast(
                 device_type=self.device.type, dtype=torch.bfloat16, enabled=self.mixed_precision
             ):
@@ -127,21 +133,31 @@ class BatchInvariantInference:
             return logits.to("cpu", torch.float64)
 
         with torch.inference_mode():
-            return _gather_chunks(run_chunk, n_rows, chunk_rows)
+            chunks = input_batches(inputs, rows)
+            return _gather_outputs(
+                (outputs(chunk, *bound) for chunk, bound in zip(chunks, bounds, strict=True)),
+                bounds,
+            )
 
 
-def _gather_chunks(
-    run_chunk: Callable[[int, int], torch.Tensor], n_rows: int, chunk_rows: int
+def _chunk_bounds(n_rows: int, chunk_rows: int) -> list[tuple[int, int]]:
+    return [(start, min(start + chunk_rows, n_rows)) for start in range(0, n_rows, chunk_rows)]
+
+
+def _gather_outputs(
+    chunk_outputs: Iterator[torch.Tensor], bounds: list[tuple[int, int]]
 ) -> torch.Tensor:
-    """Outputs of ``run_chunk(start, stop)`` for consecutive chunks, in one tensor."""
+    """The outputs of consecutive chunks (rows ``bounds``), in one tensor."""
     outputs = None
-    for start in range(0, n_rows, chunk_rows):
-        stop = min(start + chunk_rows, n_rows)
-        logits = run_chunk(start, stop)
+    for (start, stop), logits in zip(bounds, chunk_outputs, strict=True):
         if outputs is None:
-            outputs = logits.new_empty((n_rows, *logits.shape[1:]))
+            outputs = logits.new_empty((bounds[-1][1], *logits.shape[1:]))
         outputs[start:stop] = logits
     return outputs
+
+
+def _to_float(tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    return tensor.to(dtype) if tensor.is_floating_point() else tensor
 
 
 def _to_float64(tensor: torch.Tensor) -> torch.Tensor:

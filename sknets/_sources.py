@@ -53,6 +53,15 @@ class SampleSource(abc.ABC):
     def subset(self, indices: np.ndarray) -> SampleSource:
         """A source of the samples at ``indices`` (int64 positions), in that order."""
 
+    def gather_with_warnings(self, indices: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """What :meth:`gather` returns, with the warnings it would give as strings instead.
+
+        A worker process's warnings never reach the process that trains: estimators call
+        this in workers and warn with the messages themselves. By default, :meth:`gather`
+        and no message.
+        """
+        return self.gather(indices), []
+
     def __len__(self) -> int:
         return self.shape[0]
 
@@ -62,6 +71,8 @@ class SampleSource(abc.ABC):
 
     def __getitem__(self, key) -> SampleSource:
         """``source[indices]``: the source of those samples (an int array, a bool mask, a slice)."""
+        if isinstance(key, tuple) and len(key) == 2 and key[1] is Ellipsis:
+            key = key[0]  # scikit-learn's _safe_indexing writes X[indices, ...]
         if isinstance(key, slice):
             indices = np.arange(len(self))[key]
         else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -23,14 +24,14 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted
 from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, ReduceLROnPlateau
 
 from ._convergence import ConvergenceStopping, FiniteLossCheck, NonFiniteLossError
-from ._data import ArrayData, HoldoutSplit, as_module_tensor, first_rows, n_rows
+from ._data import ArrayData, HoldoutSplit, as_module_inputs, first_rows, n_rows
 from ._engine import ContinuingLRScheduler, EngineNet, resolve_device, seeded
 from ._inference import BatchInvariantInference
 from ._sklearn_compat import (
@@ -41,6 +42,7 @@ from ._sklearn_compat import (
     _fit_context,
     validate_data,
 )
+from ._sources import SampleSource
 
 #: Optimizers by the name users pass as ``optimizer=``, with the defaults sknets adds.
 OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict]] = {
@@ -117,6 +119,37 @@ def positive_ints(name: str, value, example: str) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
+def validate_source(estimator, X: SampleSource, y=None, *, reset: bool):
+    """``validate_data`` for samples read from storage, whose values are read only per batch.
+
+    Checks and learns what can be known without reading them: the number of values per
+    sample (``n_features_in_``), the dtype, the number of samples against ``y``; ``y`` is
+    validated as sklearn does.
+    """
+    name = type(estimator).__name__
+    if not (np.dtype(X.dtype) == np.uint8 or np.issubdtype(X.dtype, np.floating)):
+        raise ValueError(f"{name} reads uint8 or float samples; {X!r} holds {X.dtype}")
+    if len(X) == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
+            f"required by {name}."
+        )
+    n_features = math.prod(X.shape[1:])
+    if reset:
+        estimator.n_features_in_ = n_features
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    elif n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {n_features} features, but {name} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    if y is not None:
+        y = _check_y(y, multi_output=True)
+        check_consistent_length(X, y)
+    return X, y
+
+
 class NeuralNetBase(BaseEstimator):
     """Base class of every sknets estimator; not meant to be used directly.
 
@@ -188,7 +221,7 @@ class NeuralNetBase(BaseEstimator):
         Training inputs are float32; inference inputs keep float32 or float64 (the inference
         path picks its own precision).
         """
-        return as_module_tensor(X, training=training)
+        return as_module_inputs(X, training=training)
 
     def _build_module(self, n_outputs: int) -> nn.Module:
         """Return the untrained network, with ``n_outputs`` outputs, for the learned shapes."""

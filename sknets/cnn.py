@@ -10,10 +10,11 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from ._data import check_dense
+from ._data import as_module_inputs, check_dense
 from ._docstrings import fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
-from .base import positive_ints
+from ._sources import SampleSource
+from .base import positive_ints, validate_source
 from .classifier import NeuralNetClassifierBase
 from .modules import ACTIVATIONS, CNN
 from .modules.cnn import PADDINGS, POOLINGS
@@ -41,6 +42,20 @@ def _is_uint8(X) -> bool:
     if dtypes is not None and not isinstance(dtypes, np.dtype):
         return len(dtypes) > 0 and all(dtype == np.uint8 for dtype in dtypes)
     return getattr(X, "dtype", None) == np.uint8
+
+
+def _channels_first(batch: torch.Tensor) -> torch.Tensor:
+    """``(n, *spatial, channels)`` to ``(n, channels, *spatial)``, in standard strides.
+
+    Contiguous, since a moved channel axis would make torch pick its channels-last kernels
+    (other rounding than the same values in standard layout).
+    """
+    return batch.movedim(-1, 1).contiguous()
+
+
+def _unit_pixels(batch: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels as float32 in 0..1 (divided by 255, as torchvision's ``ToTensor``)."""
+    return batch.to(torch.float32).div_(PIXEL_MAX)
 
 
 def _stored_layouts(network_shape: tuple[int, ...], channels_last: bool) -> list[tuple[int, ...]]:
@@ -190,38 +205,58 @@ class CNNArchitecture:
 
     # ------------------------------------------------------------------ input layouts
     def _validate_inputs(self, X, y=None, *, reset: bool):
-        """Validate ``X`` as flat rows, then shape it ``(n_samples, *input_shape_)``."""
+        """Validate ``X`` as rows of one sample's values each, as stored (not converted).
+
+        uint8 pixels stay uint8 and float32 stays float32 (without a copy): the network's
+        layout and dtype are made a batch at a time (:meth:`_to_module_inputs`).
+        """
         check_dense(X, type(self).__name__)
-        if isinstance(X, list | tuple):
-            X = np.asarray(X)  # e.g. a list of uint8 images read one by one
-        pixels = _is_uint8(X)
-        network_shape = None
-        if len(getattr(X, "shape", ())) >= 3:
-            X = np.asarray(X)
+        if isinstance(X, SampleSource):
             network_shape = self._network_shape(X.shape, reset=reset)
-            # sklearn validates 2-D rows; the values of one sample are its features.
-            X = X.reshape(len(X), -1)
-        kwargs = {"dtype": [np.float32, np.float64], "reset": reset}
-        if y is None:
-            X = validate_data(self, X, **kwargs)
+            X, y = validate_source(self, X, y, reset=reset)
         else:
-            X, y = validate_data(self, X, y, multi_output=True, **kwargs)
-        if network_shape is None:
-            network_shape = self._network_shape(X.shape, reset=reset)
+            if isinstance(X, list | tuple):
+                X = np.asarray(X)  # e.g. a list of uint8 images read one by one
+            pixels = _is_uint8(X)
+            network_shape = None
+            if len(getattr(X, "shape", ())) >= 3:
+                X = np.asarray(X)
+                network_shape = self._network_shape(X.shape, reset=reset)
+                # sklearn validates 2-D rows; the values of one sample are its features.
+                X = X.reshape(len(X), -1)
+            kwargs = {"dtype": None if pixels else [np.float32, np.float64], "reset": reset}
+            if y is None:
+                X = validate_data(self, X, **kwargs)
+            else:
+                X, y = validate_data(self, X, y, multi_output=True, **kwargs)
+            if network_shape is None:
+                network_shape = self._network_shape(X.shape, reset=reset)
         if reset:
             self.input_shape_ = network_shape
-        if pixels:
-            # validate_data converted the uint8 values to a new float array.
-            np.divide(X, PIXEL_MAX, out=X)
-        channels, *spatial = network_shape
-        if self.channels_last and channels > 1:
-            X = np.moveaxis(X.reshape(len(X), *spatial, channels), -1, 1)
-        else:
-            # With one channel both orders hold the same values; a plain reshape also keeps
-            # standard strides, where a moved axis of size 1 would make torch pick its
-            # channels-last kernels (other rounding).
-            X = X.reshape(len(X), *network_shape)
         return X, y
+
+    def _to_module_inputs(self, X, *, training: bool):
+        """Samples in the network's layout, ``(n_samples, *input_shape_)``, float.
+
+        Stored channels-last images are moved to channels first and uint8 pixels divided
+        by 255 one batch at a time, on the training device.
+        """
+        channels, *spatial = self.input_shape_
+        # With one channel both orders hold the same values: a plain reshape.
+        moved = self.channels_last and channels > 1
+        if not isinstance(X, SampleSource):
+            X = X.reshape(len(X), *((*spatial, channels) if moved else self.input_shape_))
+        decode = (_channels_first,) if moved else ()
+        pixels = np.dtype(X.dtype) == np.uint8
+        if pixels:
+            decode += (_unit_pixels,)
+        return as_module_inputs(
+            X,
+            training=training,
+            sample_shape=self.input_shape_,
+            decode=decode,
+            decoded_dtype=np.float32 if pixels else None,
+        )
 
     def _network_shape(self, shape: tuple[int, ...], *, reset: bool) -> tuple[int, ...]:
         """``(channels, *spatial)`` of the samples of an ``X`` of ``shape``; ValueError if none."""

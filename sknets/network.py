@@ -20,7 +20,7 @@ import torch
 from sklearn.utils.validation import check_array
 from torch import nn
 
-from ._data import as_module_tensor, n_rows
+from ._data import as_module_inputs, n_rows
 from ._docstrings import WEIGHT_DECAY, fill_shared_docs
 from ._engine import resolve_device
 from ._inference import _forward, _to_float64
@@ -377,13 +377,8 @@ KEPT_INTEGER_DTYPES = (np.uint8, np.int8, np.int16, np.int32, np.int64)
 def _network_tensor(values, *, training: bool):
     """Floats as the engine makes them; integers in their own dtype, without a copy (uint8
     images stay uint8 for a network that scales them, token ids stay int32 or int64)."""
-    if (
-        isinstance(values, np.ndarray)
-        and values.dtype in KEPT_INTEGER_DTYPES
-        and not scipy.sparse.issparse(values)
-    ):
-        return torch.from_numpy(np.require(values, values.dtype, ["C_CONTIGUOUS", "WRITEABLE"]))
-    return as_module_tensor(values, training=training)
+    keep = not scipy.sparse.issparse(values) and np.dtype(values.dtype) in KEPT_INTEGER_DTYPES
+    return as_module_inputs(values, training=training, keep_integers=keep)
 
 
 def _describe_arguments(arguments: dict) -> str:

@@ -10,7 +10,7 @@ import torch
 from sklearn.utils.validation import check_array, check_consistent_length
 from skorch.callbacks import GradientNormClipping
 
-from ._data import as_module_tensor, check_dense
+from ._data import as_module_inputs, check_dense
 from ._docstrings import RNN_REGRESSOR_WEIGHT_DECAY, fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
 from .base import positive_ints
@@ -262,7 +262,7 @@ class RNNArchitecture:
             )
 
     def _to_module_inputs(self, X: _Sequences, *, training: bool):
-        values = as_module_tensor(X.values, training=training)
+        values = as_module_inputs(X.values, training=training)
         if X.lengths is None:
             return values
         return {"x": values, "lengths": torch.from_numpy(X.lengths.astype(np.int64))}

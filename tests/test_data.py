@@ -123,8 +123,8 @@ def test_holdout_is_stratified_and_reproducible():
     assert len(train) == 80 and len(valid) == 20
     assert valid.targets.tolist().count(1) == 4
     train_again, _ = HoldoutSplit(0.2, random_state=0)(data)
-    torch.testing.assert_close(train.inputs, train_again.inputs)
-    overlap = set(train.inputs[:, 0].tolist()) & set(valid.inputs[:, 0].tolist())
+    torch.testing.assert_close(train.inputs[:], train_again.inputs[:])
+    overlap = set(train.inputs[:][:, 0].tolist()) & set(valid.inputs[:][:, 0].tolist())
     assert not overlap
 
 

@@ -20,11 +20,12 @@ from sklearn.pipeline import make_pipeline
 from sknets import CNNClassifier, MLPClassifier, RNNClassifier
 from sknets._data import (
     ArrayData,
-    SparseRows,
+    Rows,
     TensorBatches,
     _index,
     _map,
     _n_bytes,
+    as_module_inputs,
     n_rows,
     values_per_row,
 )
@@ -73,10 +74,10 @@ def dense_model(problem):
     return MLPClassifier(**FAST, random_state=0).fit(X.toarray(), y)
 
 
-# ------------------------------------------------------------------------ SparseRows
+# ------------------------------------------------------------------ sparse Rows
 def test_sparse_rows_index_to_the_dense_rows_and_stay_sparse_in_a_subset():
     X, _ = sparse_problem(20, 6)
-    rows = SparseRows(X.astype(np.float32))
+    rows = as_module_inputs(X.astype(np.float32), training=True)
     dense = torch.from_numpy(X.toarray().astype(np.float32))
     assert len(rows) == n_rows(rows) == 20 and values_per_row(rows) == 6
     assert torch.equal(_index(rows, slice(3, 9)), dense[3:9])
@@ -85,10 +86,10 @@ def test_sparse_rows_index_to_the_dense_rows_and_stay_sparse_in_a_subset():
     assert _n_bytes(rows) == X.data.nbytes // 2 + X.indices.nbytes + X.indptr.nbytes
     # _map is deferred to every dense batch: a dtype cast here, a device move in training.
     as_float64 = _map(rows, lambda tensor: tensor.to(torch.float64))
-    assert isinstance(as_float64, SparseRows)
+    assert isinstance(as_float64, Rows)
     assert _index(as_float64, order).dtype == torch.float64
     part = ArrayData(rows, torch.arange(20)).subset(np.array([2, 5, 11]))
-    assert isinstance(part.inputs, SparseRows)
+    assert isinstance(part.inputs, Rows)
     assert torch.equal(part.inputs[:], dense[[2, 5, 11]])
     assert part.targets.tolist() == [2, 5, 11]
 
@@ -96,7 +97,7 @@ def test_sparse_rows_index_to_the_dense_rows_and_stay_sparse_in_a_subset():
 def test_sparse_batches_equal_the_dense_batches():
     X, y = sparse_problem(70, 9)
     targets = torch.from_numpy(y)
-    sparse = ArrayData(SparseRows(X.astype(np.float32)), targets)
+    sparse = ArrayData(as_module_inputs(X.astype(np.float32), training=True), targets)
     dense = ArrayData(torch.from_numpy(X.toarray().astype(np.float32)), targets)
 
     def batches(data):
@@ -135,7 +136,7 @@ def test_sparse_prediction_is_batch_invariant_across_chunks():
     # 3 000 features: a float64 chunk holds 174 rows (4 MiB), so 500 rows take three chunks.
     X, y = sparse_problem(500, 3000, density=0.01)
     model = MLPClassifier(**FAST, random_state=0).fit(X, y)
-    assert model._inference.chunk_rows(SparseRows(X)) == 174
+    assert model._inference.chunk_rows(as_module_inputs(X, training=False)) == 174
     proba = model.predict_proba(X)
     np.testing.assert_allclose(proba, model.predict_proba(X.toarray()), rtol=0, atol=1e-12)
     for row in (0, 173, 174, 499):
@@ -156,7 +157,7 @@ def test_early_stopping_holds_out_sparse_rows(problem, monkeypatch):
     monkeypatch.setattr(ArrayData, "subset", recording_subset)
     params = {**FAST, "early_stopping": True, "random_state": 0}
     sparse_model = MLPClassifier(**params).fit(X, y)
-    assert held_out == [SparseRows, SparseRows]  # the training and the validation part
+    assert held_out == [Rows, Rows]  # the training and the validation part
     dense_model = MLPClassifier(**params).fit(X.toarray(), y)
     columns = ["train_loss", "valid_loss", "valid_accuracy"]
     assert sparse_model.history_[columns].equals(dense_model.history_[columns])

@@ -284,12 +284,6 @@ class ImageFiles(SampleSource):
             root=self.root,
         )
 
-    def __getitem__(self, key) -> ImageFiles:
-        # scikit-learn's _safe_indexing writes array[indices, ...].
-        if isinstance(key, tuple) and len(key) == 2 and key[1] is Ellipsis:
-            key = key[0]
-        return super().__getitem__(key)
-
     def __repr__(self) -> str:
         root = "" if self.root is None else f", root={self.root!r}"
         return f"{type(self).__name__}({len(self.paths)} files, shape={self.shape}{root})"
