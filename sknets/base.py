@@ -188,6 +188,13 @@ class NeuralNetBase(BaseEstimator):
         """Validate ``X`` (and ``y``) with sklearn; return arrays. Default: 2-D numeric rows."""
         if y is None and not reset and self._is_plain_fitted_rows(X):
             return X, None
+        if isinstance(X, SampleSource):
+            if X.ndim != 2:
+                raise ValueError(
+                    f"{type(self).__name__} takes rows (n_samples, n_features); {X!r} holds "
+                    f"samples of shape {X.shape[1:]}"
+                )
+            return validate_source(self, X, y, reset=reset)
         kwargs = {
             "accept_sparse": self._accept_sparse,
             "dtype": [np.float32, np.float64],
@@ -221,7 +228,11 @@ class NeuralNetBase(BaseEstimator):
         Training inputs are float32; inference inputs keep float32 or float64 (the inference
         path picks its own precision).
         """
-        return as_module_inputs(X, training=training)
+        # uint8 rows read from a source are made float32, as sklearn makes arrays of them.
+        to_float = isinstance(X, SampleSource) and not np.issubdtype(X.dtype, np.floating)
+        return as_module_inputs(
+            X, training=training, decoded_dtype=np.float32 if to_float else None
+        )
 
     def _build_module(self, n_outputs: int) -> nn.Module:
         """Return the untrained network, with ``n_outputs`` outputs, for the learned shapes."""

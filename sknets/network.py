@@ -25,6 +25,8 @@ from ._docstrings import WEIGHT_DECAY, fill_shared_docs
 from ._engine import resolve_device
 from ._inference import _forward, _to_float64
 from ._sklearn_compat import validate_data
+from ._sources import SampleSource
+from .base import validate_source
 from .classifier import NeuralNetClassifierBase
 from .modules import MLP
 from .regressor import NeuralNetRegressorBase
@@ -209,6 +211,12 @@ class ModuleArchitecture:
             return X, None
         if isinstance(X, Mapping) and not scipy.sparse.issparse(X):  # a DOK matrix is a dict
             return self._validate_named_inputs(X, y, reset=reset)
+        if isinstance(X, SampleSource):
+            self._check_sample_shape(tuple(X.shape[1:]), reset=reset)
+            X, y = validate_source(self, X, y, reset=reset)
+            if reset:
+                self.input_shape_ = tuple(X.shape[1:])
+            return X, y
         if isinstance(X, list | tuple):
             X = np.asarray(X)
         sample_shape = None

@@ -13,6 +13,7 @@ from skorch.callbacks import GradientNormClipping
 from ._data import as_module_inputs, check_dense
 from ._docstrings import RNN_REGRESSOR_WEIGHT_DECAY, fill_shared_docs
 from ._sklearn_compat import Interval, StrOptions, validate_data
+from ._sources import SampleSource
 from .base import positive_ints
 from .classifier import NeuralNetClassifierBase
 from .modules import ACTIVATIONS, CELLS, RNN, SUMMARIES
@@ -135,6 +136,12 @@ class RNNArchitecture:
     def _validate_inputs(self, X, y=None, *, reset: bool):
         """Check ``X`` (and ``y``) in any accepted layout; return ``(_Sequences, y)``."""
         check_dense(X, type(self).__name__)
+        if isinstance(X, SampleSource):
+            raise ValueError(
+                f"{type(self).__name__} reads its sequences from memory, not from {X!r}; "
+                "pass an array (a memory map works: np.load(path, mmap_mode='r')), or train "
+                "on chunks with partial_fit"
+            )
         tokens = self.vocab_size is not None
         values, lengths = X, None
         if is_ragged(X):

@@ -323,3 +323,72 @@ def test_batches_of_a_source_with_workers_arrive_in_the_order_drawn():
     for inputs, targets in batches:
         assert torch.equal(inputs[:, 0].long(), targets)  # each row with its own target
     assert sorted(torch.cat([targets for _, targets in batches]).tolist()) == list(range(40))
+
+
+# ------------------------------------------------------------- lazy image folders
+@pytest.fixture
+def image_folder(tmp_path):
+    """Two classes of PNG and JPEG files, a text file named .png and a truncated PNG."""
+    Image = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(0)
+    for label in ("a", "b"):
+        (tmp_path / label).mkdir()
+        for index in range(12):
+            values = rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)
+            if label == "b":
+                values[:, :6] = 255  # a class the network can tell apart
+            suffix = "png" if index % 2 else "jpg"
+            Image.fromarray(values).save(tmp_path / label / f"{index}.{suffix}")
+    (tmp_path / "a" / "notes.png").write_text("not an image")
+    (tmp_path / "b" / "truncated.png").write_bytes((tmp_path / "b" / "1.png").read_bytes()[:120])
+    return tmp_path
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_lazy_image_folder_trains_as_its_decoded_array_and_names_a_broken_file(
+    image_folder, num_workers
+):
+    from sknets.datasets import load_image_folder
+
+    with pytest.warns(UserWarning, match=r"skipped 1 of 26 files .*notes\.png"):
+        X, y = load_image_folder(image_folder, (8, 8), lazy=True, num_workers=num_workers)
+    assert len(X) == 25  # the truncated file's header reads: it is found at decode
+    with pytest.warns(UserWarning, match=r"could not be decoded .*truncated\.png"):
+        model = CNNClassifier(**TINY_CNN).fit(X, y)
+    with pytest.warns(UserWarning, match="truncated"):
+        decoded = np.asarray(X)  # the same pixels, the broken file's row zeros
+    assert not decoded[X.paths.index(str(image_folder / "b" / "truncated.png"))].any()
+    assert_same_fit(model, CNNClassifier(**TINY_CNN).fit(decoded, y))
+    with pytest.warns(UserWarning, match="truncated"):
+        assert model.score(X, y) == model.score(decoded, y)
+
+
+@pytest.mark.parametrize(
+    "make_model",
+    [
+        lambda: MLPClassifier(**FAST_MLP, random_state=0),
+        lambda: MLPRegressor(**FAST_MLP, random_state=0),
+        lambda: NeuralNetClassifier(max_epochs=2, device="cpu", random_state=0),
+    ],
+    ids=["mlp", "mlp-regressor", "network"],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_row_estimator_fits_a_sample_source_as_its_array(make_model, dtype):
+    X, y = pixels(n=90, shape=(12,))
+    X = (X / 255).astype(dtype)
+    source = ArraySource(X)
+    model = make_model().fit(source, y)
+    # Read a training batch at a time (plus the two samples kept for summary()).
+    assert 0 < source.largest_read <= model.batch_size
+    assert_same_fit(model, make_model().fit(X, y))
+    np.testing.assert_array_equal(model.predict(source), model.predict(X))
+
+
+def test_a_sample_source_of_images_is_refused_by_rows_and_sequences_estimators():
+    from sknets import RNNClassifier
+
+    X, y = pixels(n=20)
+    with pytest.raises(ValueError, match=r"takes rows .* samples of shape \(3, 8, 8\)"):
+        MLPClassifier(**FAST_MLP).fit(ArraySource(X), y)
+    with pytest.raises(ValueError, match="reads its sequences from memory"):
+        RNNClassifier(max_epochs=1).fit(ArraySource(X[:, 0]), y)
