@@ -17,8 +17,10 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._data import Rows
 from ._engine import resolve_device
 from ._sklearn_compat import Interval, _fit_context
+from ._sources import SampleSource
 from .modules.preprocessing import PIXEL_MAX, channel_axis
 from .modules.pretrained import PretrainedBackbone
 
@@ -31,6 +33,11 @@ def check_images(X: Any, channels_last: bool | None) -> np.ndarray:
     """
     if scipy.sparse.issparse(X):
         raise ValueError(f"X is a sparse matrix of shape {X.shape}; pass an array of images")
+    if isinstance(X, SampleSource):  # read a batch at a time: only its layout is checked
+        channel_axis(X.shape, channels_last)
+        if not (np.dtype(X.dtype) == np.uint8 or np.issubdtype(X.dtype, np.floating)):
+            raise ValueError(f"{X!r} holds {X.dtype}; pass uint8 pixels or floats in 0..1")
+        return X
     images = np.asarray(X)
     channel_axis(images.shape, channels_last)
     if len(images) == 0:
@@ -220,13 +227,17 @@ class PretrainedFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         check_is_fitted(self)
         images = check_images(X, self.channels_last)
         features = np.empty((len(images), self._n_features_out), dtype=np.float32)
+        bounds = [
+            (start, min(start + self.batch_size, len(images)))
+            for start in range(0, len(images), self.batch_size)
+        ]
+        # Gathered as stored (a memory map or an image folder read a batch at a time, in
+        # DataLoader workers for a source with num_workers), then moved to the device.
+        rows = Rows(images, sample_shape=images.shape[1:], device=self.device_)
         with torch.inference_mode():
-            for start in range(0, len(images), self.batch_size):
-                stop = start + self.batch_size
-                # A C-ordered copy: X may be a read-only memmap (torch warns about those), a
-                # view with negative strides (torch refuses those) or in another memory order.
-                batch = torch.from_numpy(np.array(images[start:stop], order="C"))
-                outputs = self.module_(batch.to(self.device_))
+            batches = rows.batches([slice(start, stop) for start, stop in bounds])
+            for (start, stop), batch in zip(bounds, batches, strict=True):
+                outputs = self.module_(batch)
                 features[start:stop] = outputs.to("cpu", torch.float32).numpy()
         return features
 

@@ -392,3 +392,67 @@ def test_a_sample_source_of_images_is_refused_by_rows_and_sequences_estimators()
         MLPClassifier(**FAST_MLP).fit(ArraySource(X), y)
     with pytest.raises(ValueError, match="reads its sequences from memory"):
         RNNClassifier(max_epochs=1).fit(ArraySource(X[:, 0]), y)
+
+
+# ---------------------------------------------------- device logic, on the CPU
+def test_uint8_images_that_fit_on_the_device_move_there_once_as_uint8():
+    """The GPU path on torch's "meta" device (shapes and dtypes without values)."""
+    X, y = pixels(n=40)
+    meta = torch.device("meta")
+    for stored in (X, np.lib.stride_tricks.as_strided(X, writeable=False)):  # in memory, read-only
+        rows = Rows(stored if stored is not X else torch.from_numpy(X), sample_shape=(3, 8, 8))
+        rows = rows.map(lambda batch: batch.to(torch.float32))
+        data = ArrayData(rows, torch.from_numpy(y))
+        batches = TensorBatches(data, 16, shuffle=True, device=meta)
+        assert batches.on_device
+        assert batches.inputs.storage.device == meta and batches.inputs.storage.dtype == torch.uint8
+        for inputs, targets in batches:
+            assert inputs.device == meta and inputs.dtype == torch.float32
+            assert inputs.shape[1:] == (3, 8, 8) and targets.device == meta
+
+
+def test_batches_that_do_not_fit_cross_as_stored_and_asynchronously(monkeypatch):
+    """Data too large for the device: each batch is moved as uint8, then decoded there."""
+    from sknets import _data
+
+    monkeypatch.setattr(_data, "fits_on_device", lambda n_bytes, device: False)
+    monkeypatch.setattr(torch.Tensor, "pin_memory", lambda tensor: tensor.clone())
+    X, y = pixels(n=32)
+    model = CNNClassifier(**TINY_CNN)
+    model._validate_inputs(X, y, reset=True)
+    data = ArrayData(model._to_module_inputs(X.reshape(32, -1), training=True), torch.tensor(y))
+    calls = []
+    original_to = torch.Tensor.to
+
+    def recording_to(tensor, *args, **kwargs):
+        target = args[0] if args else kwargs.get("dtype", kwargs.get("device"))
+        calls.append((tensor.dtype, str(target), kwargs.get("non_blocking", False)))
+        return original_to(tensor, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "to", recording_to)
+    batches = list(TensorBatches(data, 16, shuffle=False, device=CPU))
+    assert len(batches) == 2 and all(inputs.dtype == torch.float32 for inputs, _ in batches)
+    moves = [call for call in calls if call[1] == "cpu"]
+    casts = [call for call in calls if call[1] == "torch.float32"]
+    # Per batch: the inputs cross as uint8, asynchronously, and only then become float32.
+    assert [call for call in moves if call[0] == torch.uint8] == [(torch.uint8, "cpu", True)] * 2
+    assert calls.index(moves[0]) < calls.index(casts[0])
+
+
+def test_a_memory_map_is_copied_to_the_device_a_chunk_at_a_time(monkeypatch, stored):
+    from sknets import _data
+
+    X, _ = pixels(n=50)
+    mapped = stored("X", X)
+    monkeypatch.setattr(_data, "DEVICE_COPY_CHUNK_BYTES", 10 * X[0].nbytes)
+    copies = []
+    original_copy = torch.Tensor.copy_
+
+    def recording_copy(tensor, source, *args, **kwargs):
+        copies.append(len(source))
+        return original_copy(tensor, source, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "copy_", recording_copy)
+    on_device = _data.storage_on_device(mapped, CPU)
+    assert copies == [10] * 5
+    assert np.array_equal(on_device.numpy(), X)

@@ -451,6 +451,34 @@ def test_uint8_and_float_and_layouts_give_the_same_features():
     )
 
 
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_features_of_an_image_folder_are_read_a_batch_at_a_time(tmp_path, num_workers):
+    """The Keras VGG16 route on photos larger than memory: a lazy folder, batch by batch."""
+    from PIL import Image
+
+    from sknets.datasets import load_image_folder
+
+    pixels = images(7, channels_last=True)
+    for index, values in enumerate(pixels):
+        (tmp_path / f"class{index % 2}").mkdir(exist_ok=True)
+        Image.fromarray(values).save(tmp_path / f"class{index % 2}" / f"{index}.png")
+    files, _ = load_image_folder(tmp_path, (32, 32), lazy=True, num_workers=num_workers)
+    transformer = PretrainedFeatures(weights=None, batch_size=3, **SMALL).fit(files)
+    gathered = []
+    gather = type(files).gather
+
+    def recording_gather(self, indices):
+        gathered.append(len(indices))
+        return gather(self, indices)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(files), "gather", recording_gather)
+        features = transformer.transform(files)
+    np.testing.assert_array_equal(features, transformer.transform(np.asarray(files)))
+    if num_workers == 0:  # a worker's calls happen in its own process
+        assert gathered == [3, 3, 1]
+
+
 @pytest.mark.parametrize(
     ("X", "message"),
     [
