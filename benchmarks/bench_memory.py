@@ -35,7 +35,9 @@ between the smallest and largest size of a kind: bytes of peak per byte of X, fr
 fixed cost. It counts X itself: 1.0 means no copy of X, and the target is 1.5.
 
 Run ``python benchmarks/bench_memory.py [--quick] [--large] [--sizes KIND=N,N ...]``, KIND
-one of ``images`` (uint8 RGB 64x64, CNNClassifier), ``rows`` (512 columns, MLPClassifier,
+one of ``images`` (uint8 RGB 64x64, CNNClassifier), ``folder`` (the same images as PNG files,
+``load_image_folder(lazy=True, num_workers=2)``; X.nbytes is then that of the decoded
+pixels, which are never all in memory), ``rows`` (512 columns, MLPClassifier,
 float32, float64 and a float32 memory map) and ``other`` (512 float32 columns, MLPRegressor and
 NeuralNetClassifier()). The row cases train on batches of 1024 rows, for speed.
 """
@@ -45,6 +47,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import pathlib
 import resource
 import subprocess
@@ -58,13 +61,19 @@ MB = 2**20
 #: Samples per case of each kind: the default run, ``--quick`` and what ``--large`` adds.
 #: Two sizes per kind are enough for the marginal line and keep the default run to about three
 #: minutes; 10 000 images is the fit measured in the issue.
-SIZES = {"images": [2_000, 10_000], "rows": [50_000, 200_000], "other": [100_000]}
-QUICK_SIZES = {"images": [2_000], "rows": [50_000], "other": [50_000]}
+SIZES = {
+    "images": [2_000, 10_000],
+    "folder": [2_000, 10_000],
+    "rows": [50_000, 200_000],
+    "other": [100_000],
+}
+QUICK_SIZES = {"images": [2_000], "folder": [500], "rows": [50_000], "other": [50_000]}
 LARGE_SIZES = {"images": [20_000], "rows": [400_000]}
 
 #: Case name -> (kind, estimator class name, description of X).
 CASES = {
     "cnn-uint8": ("images", "CNNClassifier", "uint8 (n, 3, 64, 64)"),
+    "cnn-folder": ("folder", "CNNClassifier", "lazy folder of (3, 64, 64) PNGs, 2 workers"),
     "mlp-float32": ("rows", "MLPClassifier", "float32 (n, 512)"),
     "mlp-float64": ("rows", "MLPClassifier", "float64 (n, 512)"),
     "mlp-float32-memmap": ("rows", "MLPClassifier", "float32 (n, 512) memory map"),
@@ -74,7 +83,7 @@ CASES = {
 
 #: Samples of the warm-up fit that pays torch's runtime cost before the measured one: two
 #: training batches of each kind.
-WARMUP_SAMPLES = {"images": 256, "rows": 2048, "other": 2048}
+WARMUP_SAMPLES = {"images": 256, "folder": 256, "rows": 2048, "other": 2048}
 
 #: Training batch of the row cases (the CNN keeps its default, 128).
 ROWS_BATCH_SIZE = 1024
@@ -109,6 +118,8 @@ def _make_data(case: str, n_samples: int):
     rng = np.random.default_rng(0)
     if case == "cnn-uint8":
         X = rng.integers(0, 256, (n_samples, 3, 64, 64), dtype=np.uint8)
+    elif case == "cnn-folder":
+        return _image_folder(n_samples, rng)
     else:
         X = rng.standard_normal((n_samples, 512), dtype=np.float32)
         if case.startswith("mlp-float64"):
@@ -120,11 +131,31 @@ def _make_data(case: str, n_samples: int):
     return X, y
 
 
+def _image_folder(n_samples: int, rng):
+    """``n_samples`` 64x64 RGB PNG files in 10 class folders, listed lazily (2 workers)."""
+    from PIL import Image
+
+    from sknets.datasets import load_image_folder
+
+    root = pathlib.Path(tempfile.mkdtemp())
+    for index in range(n_samples):
+        folder = root / f"class{index % 10}"
+        folder.mkdir(exist_ok=True)
+        pixels = rng.integers(0, 256, (64, 64, 3), dtype="uint8")
+        Image.fromarray(pixels).save(folder / f"{index}.png", compress_level=1)
+    return load_image_folder(root, (64, 64), lazy=True, num_workers=2, verbose=0)
+
+
+def _n_bytes(X) -> int:
+    """Bytes of X, or of the array a lazy image folder stands for (its decoded pixels)."""
+    return int(X.nbytes) if hasattr(X, "nbytes") else math.prod(X.shape) * X.dtype.itemsize
+
+
 def _make_estimator(case: str):
     import sknets
 
     common = {"max_epochs": 1, "random_state": 0, "device": "cpu"}
-    if case == "cnn-uint8":
+    if case.startswith("cnn"):
         return sknets.CNNClassifier(channels=(8,), hidden_layer_sizes=(16,), **common)
     # Batches of 1024 rows (at most 2 MB of float32 input, noise beside X) keep one epoch
     # over 200 000 rows to seconds; the default 128 measures the same copies, slower.
@@ -179,7 +210,7 @@ def measure(case: str, n_samples: int) -> dict:
     predict_peak_kib = _status_kib("VmHWM")
     n_parameters = sum(parameter.numel() for parameter in estimator.module_.parameters())
     return {
-        "x_bytes": int(X.nbytes),
+        "x_bytes": _n_bytes(X),
         "torch_kib": torch_kib,
         "runtime_kib": runtime_kib,
         "with_x_kib": with_x_kib,

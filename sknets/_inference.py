@@ -23,7 +23,8 @@ from collections.abc import Iterator, Mapping
 import torch
 from torch import nn
 
-from ._data import Inputs, Rows, _index, _map, input_batches, placed, values_per_row
+from ._data import Inputs, _index, _map, input_batches, placed, values_per_row
+from ._rows import Rows
 
 #: Most rows per forward pass at inference: enough to keep the matrix kernels busy.
 INFERENCE_CHUNK_ROWS = 512

@@ -31,9 +31,10 @@ from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, ReduceLROnPlateau
 
 from ._convergence import ConvergenceStopping, FiniteLossCheck, NonFiniteLossError
-from ._data import ArrayData, HoldoutSplit, as_module_inputs, first_rows, n_rows
+from ._data import ArrayData, HoldoutSplit, first_rows, n_rows
 from ._engine import ContinuingLRScheduler, EngineNet, resolve_device, seeded
 from ._inference import BatchInvariantInference
+from ._rows import as_module_inputs
 from ._sklearn_compat import (
     Interval,
     Options,

@@ -10,8 +10,8 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from ._data import as_module_inputs, check_dense
 from ._docstrings import fill_shared_docs
+from ._rows import as_module_inputs, check_dense
 from ._sklearn_compat import Interval, StrOptions, validate_data
 from ._sources import SampleSource
 from .base import positive_ints, validate_source

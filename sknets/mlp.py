@@ -60,7 +60,7 @@ class MLPArchitecture:
         "batch_norm": ["boolean"],
     }
 
-    # Batches of rows are made dense one at a time (sknets._data.Rows).
+    # Batches of rows are made dense one at a time (sknets._rows.Rows).
     _accept_sparse = ["csr", "csc", "coo"]
 
     def __sklearn_tags__(self):

@@ -20,10 +20,11 @@ import torch
 from sklearn.utils.validation import check_array
 from torch import nn
 
-from ._data import as_module_inputs, n_rows
+from ._data import n_rows
 from ._docstrings import WEIGHT_DECAY, fill_shared_docs
 from ._engine import resolve_device
 from ._inference import _forward, _to_float64
+from ._rows import as_module_inputs
 from ._sklearn_compat import validate_data
 from ._sources import SampleSource
 from .base import validate_source

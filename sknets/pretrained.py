@@ -17,8 +17,8 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import Rows
 from ._engine import resolve_device
+from ._rows import Rows
 from ._sklearn_compat import Interval, _fit_context
 from ._sources import SampleSource
 from .modules.preprocessing import PIXEL_MAX, channel_axis

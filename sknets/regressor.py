@@ -15,8 +15,8 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._data import check_float32_range
 from ._docstrings import REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMETERS, REGRESSOR_WEIGHT_DECAY
+from ._rows import check_float32_range
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._tasks import REGRESSION_LOSSES, Regression
 from .base import NeuralNetBase

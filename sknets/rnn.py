@@ -10,8 +10,8 @@ import torch
 from sklearn.utils.validation import check_array, check_consistent_length
 from skorch.callbacks import GradientNormClipping
 
-from ._data import as_module_inputs, check_dense
 from ._docstrings import RNN_REGRESSOR_WEIGHT_DECAY, fill_shared_docs
+from ._rows import as_module_inputs, check_dense
 from ._sklearn_compat import Interval, StrOptions, validate_data
 from ._sources import SampleSource
 from .base import positive_ints

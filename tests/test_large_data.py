@@ -18,7 +18,8 @@ from sklearn.model_selection import train_test_split
 
 import sknets._inference
 from sknets import CNNClassifier, CNNRegressor, MLPClassifier, MLPRegressor, NeuralNetClassifier
-from sknets._data import ArrayData, Rows, TensorBatches
+from sknets._data import ArrayData, TensorBatches
+from sknets._rows import Rows
 from sknets._sources import SampleSource
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -440,11 +441,11 @@ def test_batches_that_do_not_fit_cross_as_stored_and_asynchronously(monkeypatch)
 
 
 def test_a_memory_map_is_copied_to_the_device_a_chunk_at_a_time(monkeypatch, stored):
-    from sknets import _data
+    from sknets import _rows
 
     X, _ = pixels(n=50)
     mapped = stored("X", X)
-    monkeypatch.setattr(_data, "DEVICE_COPY_CHUNK_BYTES", 10 * X[0].nbytes)
+    monkeypatch.setattr(_rows, "DEVICE_COPY_CHUNK_BYTES", 10 * X[0].nbytes)
     copies = []
     original_copy = torch.Tensor.copy_
 
@@ -453,6 +454,6 @@ def test_a_memory_map_is_copied_to_the_device_a_chunk_at_a_time(monkeypatch, sto
         return original_copy(tensor, source, *args, **kwargs)
 
     monkeypatch.setattr(torch.Tensor, "copy_", recording_copy)
-    on_device = _data.storage_on_device(mapped, CPU)
+    on_device = _rows.storage_on_device(mapped, CPU)
     assert copies == [10] * 5
     assert np.array_equal(on_device.numpy(), X)

@@ -20,15 +20,14 @@ from sklearn.pipeline import make_pipeline
 from sknets import CNNClassifier, MLPClassifier, RNNClassifier
 from sknets._data import (
     ArrayData,
-    Rows,
     TensorBatches,
     _index,
     _map,
     _n_bytes,
-    as_module_inputs,
     n_rows,
     values_per_row,
 )
+from sknets._rows import Rows, as_module_inputs
 from sknets.tuning import OptunaSearchCV
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
