@@ -40,7 +40,8 @@ def make_data(n_rows: int, side: int, seed: int = 0) -> tuple[np.ndarray, np.nda
 
 def hand_written(X: np.ndarray, y: np.ndarray) -> None:
     torch.manual_seed(0)
-    model = CNN(X.shape[1:], N_CLASSES, batch_norm=True)
+    # As many outputs as classes, as CNNClassifier builds (8x8 images hold only 8).
+    model = CNN(X.shape[1:], len(np.unique(y)), batch_norm=True)
     hand_written_loop(model, X, y, batch_size=BATCH_SIZE, epochs=EPOCHS, lr=LR)
 
 

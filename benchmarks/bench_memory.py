@@ -1,18 +1,19 @@
 """Peak resident memory of fit and predict, against the size of X (issue #14).
 
 Every case runs in a fresh process, which makes its own data (the parent never holds it),
-so no peak of one case raises another's. The child reads its resident set size (RSS) at
-three moments and its high-water mark (``VmHWM``, which ``ru_maxrss`` reports too) over
-two phases, resetting the mark in between through ``/proc/self/clear_refs``:
+so no peak of one case raises another's, with glibc's mmap threshold fixed (see
+``ALLOCATOR``) so that resident memory follows live memory. The child reads its resident
+set size (RSS) at three moments and its high-water mark (``VmHWM``, which ``ru_maxrss``
+reports too) over two phases, resetting the mark in between through ``/proc/self/clear_refs``:
 
 - ``torch``: RSS after ``import torch, sknets`` and the estimator's class, before any data
   exists.
-- ``runtime``: the peak RSS of a warm-up ``fit`` and ``predict`` of a clone on two
-  batches' worth of other samples: torch's baseline at run time, with what a forward and
-  backward pass costs whatever the size of X (kernels' buffers, thread pools, allocator
-  caches, a batch's activations and gradients: about 90 MB for the MLPs and 350 MB for
-  this CNN on batches of 128 images; a hand-written torch loop on such batches takes as
-  much).
+- ``runtime``: the peak RSS of a warm-up ``fit`` and ``predict`` of a clone on 20
+  batches' worth of other samples, less those samples' bytes: torch's baseline at run
+  time, with what a forward and backward pass costs whatever the size of X (kernels'
+  buffers, thread pools, allocator caches, a batch's activations and gradients: about
+  100 MB for the MLPs and 350 MB for this CNN on batches of 128 images; a hand-written
+  torch loop on such batches takes as much).
 - ``with X``: RSS once ``X`` and ``y`` are built, just before ``fit``. A memory-mapped X
   (``np.load(..., mmap_mode="r")``) adds nothing here; its pages count in the peaks as
   batches read them, up to X.nbytes.
@@ -48,6 +49,7 @@ import argparse
 import gc
 import json
 import math
+import os
 import pathlib
 import resource
 import subprocess
@@ -62,13 +64,13 @@ MB = 2**20
 #: Two sizes per kind are enough for the marginal line and keep the default run to about three
 #: minutes; 10 000 images is the fit measured in the issue.
 SIZES = {
-    "images": [2_000, 10_000],
+    "images": [2_000, 10_000, 20_000],
     "folder": [2_000, 10_000],
     "rows": [50_000, 200_000],
     "other": [100_000],
 }
 QUICK_SIZES = {"images": [2_000], "folder": [500], "rows": [50_000], "other": [50_000]}
-LARGE_SIZES = {"images": [20_000], "rows": [400_000]}
+LARGE_SIZES = {"images": [40_000], "rows": [400_000]}
 
 #: Case name -> (kind, estimator class name, description of X).
 CASES = {
@@ -81,9 +83,17 @@ CASES = {
     "network-float32": ("other", "NeuralNetClassifier", "float32 (n, 512)"),
 }
 
-#: Samples of the warm-up fit that pays torch's runtime cost before the measured one: two
-#: training batches of each kind.
-WARMUP_SAMPLES = {"images": 256, "folder": 256, "rows": 2048, "other": 2048}
+#: Samples of the warm-up fit that pays torch's runtime cost before the measured one: 20
+#: training batches of each kind, over which the allocator's working set rises and falls by
+#: some 60 MB (a peak over 2 batches misses most of that).
+WARMUP_SAMPLES = {"images": 2560, "folder": 2560, "rows": 20480, "other": 20480}
+
+#: glibc's allocator raises its mmap threshold as large blocks are freed, then keeps later
+#: ones of that size in its heaps: resident memory then drifts 50-100 MB above the live
+#: memory, from run to run (a 10 000-image CNN fit: 686-749 MB over an epoch). A fixed
+#: threshold returns every large block when freed, so RSS follows what is live (592 MB,
+#: flat) and the peaks measure sknets, not the allocator's history.
+ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)}
 
 #: Training batch of the row cases (the CNN keeps its default, 128).
 ROWS_BATCH_SIZE = 1024
@@ -179,13 +189,14 @@ def measure(case: str, n_samples: int) -> dict:
     estimator = _make_estimator(case)
     torch_kib = _status_kib("VmRSS")
     # torch's runtime cost (kernels, thread pools, allocator caches, a batch's activations)
-    # does not grow with X: a fit and predict on two batches' worth of samples pay it.
+    # does not grow with X: a fit and predict on 20 batches' worth of samples pay it.
     warm_X, warm_y = _make_data(case, WARMUP_SAMPLES[CASES[case][0]])
     _reset_peak()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sklearn.base.clone(estimator).fit(warm_X, warm_y).predict(warm_X)
-    runtime_kib = _status_kib("VmHWM")
+    # The warm-up's own samples are not part of the runtime.
+    runtime_kib = _status_kib("VmHWM") - _n_bytes(warm_X) // 1024
     del warm_X, warm_y
     gc.collect()
     X, y = _make_data(case, n_samples)
@@ -218,6 +229,9 @@ def measure(case: str, n_samples: int) -> dict:
         "after_fit_kib": after_fit_kib,
         "predict_peak_kib": predict_peak_kib,
         "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        # DataLoader workers are processes of their own: the largest one's peak, pages it
+        # shares with this process (copy-on-write after the fork) included.
+        "workers_maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         "peak_resettable": resettable,
         "model_bytes": n_parameters * MODEL_BYTES_PER_PARAMETER,
         "fit_seconds": fit_seconds,
@@ -228,7 +242,9 @@ def measure(case: str, n_samples: int) -> dict:
 # ------------------------------------------------------------------------ the parent
 def run_child(case: str, n_samples: int) -> dict:
     command = [sys.executable, __file__, "--child", case, str(n_samples)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=False, env={**os.environ, **ALLOCATOR}
+    )
     if completed.returncode != 0:
         raise RuntimeError(f"{case} n={n_samples} failed:\n{completed.stderr}")
     return json.loads(completed.stdout.splitlines()[-1])
@@ -277,8 +293,11 @@ def parse_sizes(texts: list[str], base: dict[str, list[int]]) -> dict[str, list[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smallest sizes only (seconds)")
-    parser.add_argument("--large", action="store_true", help="add 20 000 images and 400 000 rows")
+    parser.add_argument("--large", action="store_true", help="add 40 000 images and 400 000 rows")
     parser.add_argument("--sizes", action="append", default=[], metavar="KIND=N,N")
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help=f"comma-separated, among {', '.join(CASES)}"
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -314,11 +333,24 @@ def main() -> None:
     print("| " + " | ".join(header) + " |")
     print("|---|" + "---:|" * (len(header) - 1))
     marginal = []
+    worker_notes = []
     started = time.perf_counter()
+    chosen = args.cases.split(",")
+    unknown = sorted(set(chosen) - set(CASES))
+    if unknown:
+        raise SystemExit(f"--cases: unknown {unknown}; choose among {list(CASES)}")
     for case, (kind, estimator, description) in CASES.items():
+        if case not in chosen:
+            continue
         results = [(n, run_child(case, n)) for n in sizes[kind]]
         for n_samples, result in results:
             print(row(case, n_samples, result), flush=True)
+            if kind == "folder":
+                worker_notes.append(
+                    f"- {estimator} {description}, n {n_samples:,}: largest peak RSS of one "
+                    f"DataLoader worker {result['workers_maxrss_kib'] / 1024:.0f} MB, pages "
+                    "shared with the trainer included"
+                )
         if len(results) > 1:
             (n_small, small), (n_large, large) = results[0], results[-1]
             slope = (large["fit_peak_kib"] - small["fit_peak_kib"]) * 1024
@@ -330,6 +362,9 @@ def main() -> None:
     if marginal:
         print("\nMarginal fit peak, (peak difference) / (X.nbytes difference):\n")
         print("\n".join(marginal))
+    if worker_notes:
+        print("\nWorker processes (not in the table's peaks):\n")
+        print("\n".join(worker_notes))
     print(f"\nTotal {time.perf_counter() - started:.0f} s.")
 
 
