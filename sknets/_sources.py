@@ -15,10 +15,12 @@ import numpy as np
 class SampleSource(abc.ABC):
     """Samples that live outside memory (files, a database) and are read a batch at a time.
 
-    sknets estimators fit and predict on a source directly; scikit-learn's splitters index
-    it like an array (``train_test_split``, ``cross_val_score``), since ``source[indices]`` is
-    the source of those samples. A subclass defines :attr:`shape`, :attr:`dtype`,
-    :meth:`gather` and :meth:`subset`.
+    Public as ``sknets.datasets.SampleSource``. sknets estimators fit and predict on a
+    source directly (the CNN, MLP and own-network estimators; :class:`ImageFiles
+    <sknets.datasets.ImageFiles>` is one); scikit-learn's splitters index it like an array
+    (``train_test_split``, ``cross_val_score``), since ``source[indices]`` is the source of
+    those samples. A subclass defines :attr:`shape`, :attr:`dtype`, :meth:`gather` and
+    :meth:`subset`, and may set ``num_workers``; it must pickle when it has workers.
 
     Attributes
     ----------
