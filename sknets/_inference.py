@@ -162,7 +162,7 @@ def _to_float(tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 def _to_float64(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor.to(torch.float64) if tensor.is_floating_point() else tensor
+    return _to_float(tensor, torch.float64)
 
 
 def _forward(module: nn.Module, inputs: Inputs) -> torch.Tensor:

@@ -330,9 +330,7 @@ def storage_on_device(storage: torch.Tensor | np.ndarray, device: torch.device) 
     """
     if isinstance(storage, torch.Tensor):
         return storage.to(device)
-    on_device = torch.empty(
-        storage.shape, dtype=torch.from_numpy(storage[:0].copy()).dtype, device=device
-    )
+    on_device = torch.empty(storage.shape, dtype=_torch_dtype(storage.dtype), device=device)
     row_bytes = max(1, storage[:1].nbytes)
     rows = max(1, DEVICE_COPY_CHUNK_BYTES // row_bytes)
     for start in range(0, len(storage), rows):
@@ -352,6 +350,11 @@ def gather_storage(storage, index) -> torch.Tensor:
     else:
         # A memory map reads only these rows; np.take returns a new, writeable array.
         values = np.take(storage, index, axis=0)
+    return _batch_tensor(values)
+
+
+def _batch_tensor(values: np.ndarray) -> torch.Tensor:
+    """A gathered batch as a tensor sharing its memory (made contiguous if it is not)."""
     return torch.from_numpy(np.ascontiguousarray(values))
 
 
@@ -366,4 +369,4 @@ class _GatheredSamples(torch.utils.data.Dataset):
 
     def __getitem__(self, positions: np.ndarray) -> tuple[torch.Tensor, list[str]]:
         values, messages = self.source.gather_with_warnings(positions)
-        return torch.from_numpy(np.ascontiguousarray(values)), messages
+        return _batch_tensor(values), messages
